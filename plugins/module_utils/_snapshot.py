@@ -1,0 +1,110 @@
+# Copyright: (c) 2026, sfb.pki maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The one read-only snapshot of a host: what to read (request) and what came back (response).
+
+The contract between the fixed snapshot script (plugins/plugin_utils/_snapshot_script.py), the
+simulator's win_powershell, and the analysis sections. See docs/design.md, "The snapshot".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class SnapshotRequest:
+    """What one snapshot reads. Sections add to it; duplicates are merged."""
+
+    keys: dict[str, int] = field(default_factory=dict)
+    services: list[str] = field(default_factory=list)
+    folders: dict[str, str] = field(default_factory=dict)
+    events: list[dict[str, Any]] = field(default_factory=list)
+
+    def add_key(self, path: str, depth: int = 0) -> None:
+        """Read an HKLM-relative key, its values, and subkeys down to `depth` levels."""
+        self.keys[path] = max(depth, self.keys.get(path, 0))
+
+    def add_service(self, name: str) -> None:
+        """Read a service's existence and run state."""
+        if name.lower() not in (s.lower() for s in self.services):
+            self.services.append(name)
+
+    def add_folder(self, path: str, pattern: str = "*") -> None:
+        """Read the files of a folder matching a wildcard (environment variables expanded on the host)."""
+        self.folders[path] = pattern
+
+    def add_events(self, log: str, ids: list[int], days: int, provider: str | None = None) -> None:
+        """Count recent events of the given ids in one event log."""
+        self.events.append({"log": log, "provider": provider, "ids": sorted(set(ids)), "days": days})
+
+    def parameters(self) -> dict[str, Any]:
+        """The `parameters` of the win_powershell call (no user value ever enters the script text)."""
+        return {
+            "Keys": [{"path": p, "depth": d} for p, d in sorted(self.keys.items())],
+            "Services": list(self.services),
+            "Folders": [{"path": p, "filter": f} for p, f in sorted(self.folders.items())],
+            "Events": list(self.events),
+        }
+
+
+@dataclass(frozen=True)
+class RegistryKey:
+    """A registry key as read: values by name ({"type", "value"}; binary values as base64) and subkeys."""
+
+    path: str
+    exists: bool
+    values: dict[str, dict[str, Any]]
+    subkeys: dict[str, RegistryKey]
+
+    def value(self, name: str) -> Any:
+        """A value's data, or None when absent (names compare case-insensitively, as on Windows)."""
+        for key, item in self.values.items():
+            if key.lower() == name.lower():
+                return item.get("value")
+        return None
+
+    def subkey(self, name: str) -> RegistryKey | None:
+        """A subkey by case-insensitive name, or None."""
+        for key, item in self.subkeys.items():
+            if key.lower() == name.lower():
+                return item
+        return None
+
+
+def _parse_key(path: str, raw: dict[str, Any]) -> RegistryKey:
+    subkeys = {
+        str(sub["name"]): _parse_key(path + "\\" + str(sub["name"]), sub) for sub in raw.get("subkeys") or []
+    }
+    return RegistryKey(path, bool(raw.get("exists", True)), dict(raw.get("values") or {}), subkeys)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The parsed result of one snapshot run."""
+
+    keys: dict[str, RegistryKey]
+    services: dict[str, dict[str, Any]]
+    folders: dict[str, dict[str, Any]]
+    events: list[dict[str, Any]]
+    computer_name: str | None = None
+
+    @classmethod
+    def from_result(cls, result: dict[str, Any]) -> Snapshot:
+        """Build from the `$Ansible.Result` the snapshot script returns (see docs/design.md)."""
+        keys = {str(k["path"]).lower(): _parse_key(str(k["path"]), k) for k in result.get("keys") or []}
+        services = {str(s["name"]).lower(): dict(s) for s in result.get("services") or []}
+        folders = {str(f["path"]).lower(): dict(f) for f in result.get("folders") or []}
+        return cls(keys, services, folders, list(result.get("events") or []), result.get("computer_name"))
+
+    def key(self, path: str) -> RegistryKey:
+        """The key read at `path`; a key that was not requested is an error in the caller."""
+        return self.keys[path.lower()]
+
+    def service(self, name: str) -> dict[str, Any] | None:
+        """A service's entry ({name, exists, state}), or None when it was not requested."""
+        return self.services.get(name.lower())
+
+    def folder(self, path: str) -> dict[str, Any] | None:
+        """A folder's entry ({path, exists, files: [{name, size, modified, content}]})."""
+        return self.folders.get(path.lower())
