@@ -8,6 +8,7 @@ file creates the same link when it is missing, so a plain `pytest` works from a 
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import sys
@@ -22,10 +23,8 @@ def _ensure_link() -> None:
     if LINK.exists():
         return
     LINK.parent.mkdir(parents=True, exist_ok=True)
-    try:
+    with contextlib.suppress(FileExistsError):  # a parallel run made it first
         os.symlink(REPO, LINK, target_is_directory=True)
-    except FileExistsError:  # a parallel run made it first
-        pass
     importlib.invalidate_caches()
 
 
