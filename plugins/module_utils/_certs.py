@@ -22,7 +22,7 @@ from collections.abc import Callable
 from functools import cached_property
 from typing import Any
 
-from ._blob import decode_certificate_blob, parse_reg_hex, sha1_hex
+from ._blob import decode_certificate_blob, encode_certificate_blob, parse_reg_hex, sha1_hex
 from ._errors import PkiInputError
 
 try:
@@ -481,6 +481,20 @@ class Certificate:
             serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
         )
         return spki
+
+    @cached_property
+    def key_identifier(self) -> bytes | None:
+        """Windows' key identifier (blob property 20): the SKI extension, else SHA-1 of the SPKI DER."""
+        value = self._extension(ExtensionOID.SUBJECT_KEY_IDENTIFIER)
+        if value is not None:
+            return bytes(value.digest)
+        if self.spki_der is None:
+            return None
+        return hashlib.sha1(self.spki_der, usedforsecurity=False).digest()
+
+    def registry_blob(self) -> bytes:
+        """The `Blob` value Windows would store for this certificate (properties 3, 20, 32)."""
+        return encode_certificate_blob(self.der, key_identifier=self.key_identifier)
 
     @cached_property
     def key_algorithm(self) -> str:

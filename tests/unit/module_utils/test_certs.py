@@ -11,7 +11,7 @@ import json
 
 import pytest
 
-from ansible_collections.sfb.pki.plugins.module_utils import _certs
+from ansible_collections.sfb.pki.plugins.module_utils import _blob, _certs
 from ansible_collections.sfb.pki.plugins.module_utils._blob import encode_certificate_blob
 from ansible_collections.sfb.pki.plugins.module_utils._certs import (
     Certificate,
@@ -343,3 +343,15 @@ def test_blob_of_real_vector_round_trips(vector_der):
     cert = Certificate.from_der(vector_der, "vector")
     blob = encode_certificate_blob(cert.der, cert.spki_der)
     assert load_certificate(blob, "re-encoded").der == vector_der
+
+
+def test_registry_blob_key_identifier(pki):
+    leaf = cert_of(pki.leaf)
+    records = {r.prop_id: r.data for r in _blob.decode_records(leaf.registry_blob(), "leaf")}
+    assert records[20] == bytes.fromhex(leaf.ski)  # the SKI extension wins, as on Windows
+    assert records[3] == bytes.fromhex(leaf.thumbprint) and records[32] == leaf.der
+    assert pki.leaf.blob == leaf.registry_blob()
+    v1 = cert_of(pf.v1_root())
+    assert v1.ski is None
+    assert v1.key_identifier == hashlib.sha1(v1.spki_der).digest()
+    assert pf.Issued(v1.cert, None).blob == v1.registry_blob()
