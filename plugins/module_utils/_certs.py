@@ -217,6 +217,10 @@ def _extract_pem(raw: bytes, source: str, labels: tuple[str, ...], what: str) ->
             raise PkiInputError(source, f"PEM block {number} ({label}) is not valid base64") from None
         found.append((der, f"{source} (PEM block {number})"))
     if not found:
+        for label in labels:
+            begin = f"-----BEGIN {label}-----".encode()
+            if begin in raw and f"-----END {label}-----".encode() not in raw:
+                raise PkiInputError(source, f"has a {label} PEM block with no END line (truncated?)")
         seen = f" (found {', '.join(others)})" if others else ""
         raise PkiInputError(source, f"holds no {labels[0]} PEM block{seen}")
     return found
