@@ -362,6 +362,19 @@ def _tbs_names(tbs: bytes) -> tuple[bytes, bytes]:
     return issuer, tbs[subject_start : _tlv(tbs, subject_start)[1]]
 
 
+_NAME_TEXT: dict[bytes, str] = {}
+
+
+def _rendered_name(der: bytes, name: Callable[[], x509.Name]) -> str:
+    """RFC 4514 text of an encoded Name, remembered by its bytes (a store repeats its issuers)."""
+    text = _NAME_TEXT.get(der)
+    if text is None:
+        if len(_NAME_TEXT) >= 4096:
+            _NAME_TEXT.clear()
+        text = _NAME_TEXT[der] = name().rfc4514_string()
+    return text
+
+
 # ------------------------------------------------------------------------------------- certificate
 class Certificate:
     """One X.509 certificate: the DER plus derived facts, each computed once."""
@@ -424,18 +437,12 @@ class Certificate:
     @cached_property
     def subject(self) -> str:
         """Subject DN, RFC 4514."""
-        issuer_der, subject_der = self._raw_names
-        if subject_der == issuer_der and "issuer" in self.__dict__:
-            return self.issuer
-        return self.cert.subject.rfc4514_string()
+        return _rendered_name(self._raw_names[1], lambda: self.cert.subject)
 
     @cached_property
     def issuer(self) -> str:
         """Issuer DN, RFC 4514."""
-        issuer_der, subject_der = self._raw_names
-        if subject_der == issuer_der:
-            return self.subject
-        return self.cert.issuer.rfc4514_string()
+        return _rendered_name(self._raw_names[0], lambda: self.cert.issuer)
 
     @cached_property
     def subject_key(self) -> str:
