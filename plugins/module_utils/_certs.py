@@ -29,7 +29,7 @@ try:
     from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, padding, rsa
-    from cryptography.x509.oid import ExtensionOID
+    from cryptography.x509.oid import ExtensionOID, NameOID
 except ImportError:  # pragma: no cover - exercised only without the library
     HAS_CRYPTOGRAPHY = False
     CRYPTOGRAPHY_IMPORT_ERROR: str | None = traceback.format_exc()
@@ -443,6 +443,12 @@ class Certificate:
     def issuer(self) -> str:
         """Issuer DN, RFC 4514."""
         return _rendered_name(self._raw_names[0], lambda: self.cert.issuer)
+
+    @cached_property
+    def common_name(self) -> str | None:
+        """The subject's last commonName, None without one."""
+        names = self.cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+        return str(names[-1].value) if names else None
 
     @cached_property
     def subject_key(self) -> str:

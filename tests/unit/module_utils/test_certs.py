@@ -363,3 +363,8 @@ def test_truncated_pem_says_so(pki):
         load_certificates(text, "half.pem")
     with pytest.raises(PkiInputError, match=r"holds no CERTIFICATE PEM block$"):
         load_certificates(b"-----BEGIN FOO-----\n-----END CERTIFICATE-----", "odd.pem")
+
+
+def test_common_name(pki):
+    assert cert_of(pki.issuing).common_name == "Contoso Issuing CA 01"
+    assert cert_of(pf.certificate("O=Only Org,C=NL")).common_name is None
