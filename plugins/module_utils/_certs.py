@@ -29,6 +29,7 @@ try:
     from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, padding, rsa
+    from cryptography.hazmat.primitives.serialization import pkcs7
     from cryptography.x509.oid import ExtensionOID, NameOID
 except ImportError:  # pragma: no cover - exercised only without the library
     HAS_CRYPTOGRAPHY = False
@@ -158,13 +159,25 @@ def extract_der(
     blob_decoder: Callable[[bytes, str], bytes],
 ) -> list[tuple[bytes, str]]:
     """Split input into (DER, name) items: PEM blocks with `labels`, DER, base64, .reg hex or a blob."""
-    raw = data.encode("utf-8", "replace") if isinstance(data, str) else bytes(data)
+    raw = data.encode("utf-8", "replace") if isinstance(data, str) else _text_bom(bytes(data))
     try:
         return _extract(raw, source, labels, what, blob_decoder, depth=0)
     except PkiInputError:
         raise
     except (ValueError, TypeError, IndexError, struct.error) as exc:
         raise PkiInputError(source, f"cannot be read as a {what}: {exc}") from None
+
+
+def _text_bom(raw: bytes) -> bytes:
+    """Text saved with a byte-order mark (Windows PowerShell's Out-File writes UTF-16LE) as UTF-8."""
+    if raw[:3] == b"\xef\xbb\xbf":
+        return raw[3:]
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        try:
+            return raw.decode("utf-16").encode("utf-8")
+        except UnicodeDecodeError:
+            return raw
+    return raw
 
 
 def _extract(
@@ -227,12 +240,35 @@ def _extract_pem(raw: bytes, source: str, labels: tuple[str, ...], what: str) ->
 
 
 def load_certificates(data: bytes | str, source: str) -> list[Certificate]:
-    """Every certificate in PEM (a bundle, junk around it), DER, base64 or a Windows registry blob."""
+    """Every certificate in PEM (a bundle, junk around it), DER, PKCS #7 (.p7b), base64 or a registry blob."""
     require_cryptography()
-    items = extract_der(
-        data, source, ("CERTIFICATE", "X509 CERTIFICATE", "TRUSTED CERTIFICATE"), "certificate", _blob_cert
-    )
-    return [Certificate.from_der(der, name) for der, name in items]
+    items = extract_der(data, source, _CERT_LABELS, "certificate", _blob_cert)
+    certs: list[Certificate] = []
+    for der, name in items:
+        if _PKCS7_SIGNED_DATA in der[:32]:
+            certs.extend(_from_pkcs7(der, name))
+        else:
+            certs.append(Certificate.from_der(der, name))
+    return certs
+
+
+_CERT_LABELS = ("CERTIFICATE", "X509 CERTIFICATE", "TRUSTED CERTIFICATE", "PKCS7", "CMS")
+# DER of the OID 1.2.840.113549.1.7.2 (PKCS #7 signedData): a .p7b chain export starts with it.
+_PKCS7_SIGNED_DATA = bytes.fromhex("06092a864886f70d010702")
+
+
+def _from_pkcs7(der: bytes, source: str) -> list[Certificate]:
+    """The certificates of a PKCS #7 bundle (.p7b, "Cryptographic Message Syntax" chain export)."""
+    try:
+        bundle = pkcs7.load_der_pkcs7_certificates(der)
+    except ValueError as exc:
+        raise PkiInputError(source, f"is not a valid PKCS #7 certificate bundle: {exc}") from None
+    if not bundle:
+        raise PkiInputError(source, "is a PKCS #7 bundle without certificates")
+    return [
+        Certificate.from_der(cert.public_bytes(serialization.Encoding.DER), f"{source} (certificate {n})")
+        for n, cert in enumerate(bundle, start=1)
+    ]
 
 
 def _blob_cert(blob: bytes, source: str) -> bytes:
