@@ -212,7 +212,8 @@ def plan_root_store(
 
 def _left_alone(inv: Inventory, plan: Plan, now: datetime) -> list[Finding]:
     """Root store findings the plan does not fix, reported instead of changed."""
-    root_thumbs = {t for t, e in inv.certificates.items() if e.physicals("Root")}
+    # Certificates the administrator placed in Root; Windows Update's Third-Party store is not theirs.
+    root_thumbs = {t for t, e in inv.certificates.items() if e.physicals("Root") - {"third_party"}}
     root_keys = {
         f"{HIVE}\\{physical_store('Root', bad.location.physical).certificates_key}\\".lower()
         for bad in inv.undecodable
