@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from ._blob import encode_certificate_blob
 from ._certs import Certificate, load_certificates
 from ._errors import PkiInputError
 from ._findings import Finding
@@ -129,10 +128,6 @@ class Plan:
         )
 
 
-def _blob_for(cert: Certificate) -> bytes:
-    return encode_certificate_blob(cert.der, cert.spki_der)
-
-
 def plan_root_store(
     inv: Inventory,
     desired: Iterable[DesiredRoot],
@@ -155,7 +150,7 @@ def plan_root_store(
             (store, cert.thumbprint),
             Operation("add", store, "registry", cert.thumbprint, cert.subject, reason),
         )
-        plan.blobs[cert.thumbprint] = _blob_for(cert)
+        plan.blobs[cert.thumbprint] = cert.registry_blob()
 
     def remove(store: str, cert: Certificate, reason: str) -> None:
         removes.setdefault(

@@ -135,11 +135,11 @@ def test_fault_between_add_and_remove_then_rerun_converges(lab: SimLab, tmp_path
     assert site(lab, tmp_path, limit="fe01").changed["fe01"] == 0
 
 
-def test_rollover_cross_certificate_is_moved_roots_stay(lab: SimLab) -> None:
+def test_rollover_cross_certificate_is_moved_roots_stay(lab: SimLab, tmp_path: Path) -> None:
     roll = pf.rollover(pf.root_ca("CN=Contoso Rollover Root,O=Contoso", key_type="ecdsa"))
     for item in (roll.old, roll.new, roll.new_signed_by_old):
         place(lab, "subca01", ROOT_REG_KEY, item.thumbprint, item.blob)
-    result = lab.adhoc("subca01", MODULE, {})
+    result = lab.adhoc("subca01", MODULE, {"backup_dir": str(tmp_path / "backups")})
     assert result.get("changed") is True, result
     assert [(o["action"], o["store"], o["thumbprint"]) for o in result["operations"]] == [
         ("add", "CA", roll.new_signed_by_old.thumbprint),
