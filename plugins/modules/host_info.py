@@ -127,7 +127,7 @@ certificates:
           description: Whole days until not_after (negative once expired).
           type: int
         ekus:
-          description: Extended key usage OIDs (empty when the extension is absent).
+          description: Extended key usage OIDs; null when the extension is absent (any purpose).
           type: list
           elements: str
     crls:
