@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 COLLECTIONS := $(abspath $(BUILD))/collections
 COLL_LINK := $(COLLECTIONS)/ansible_collections/sfb/pki
 
-.PHONY: help venv collection test lint typecheck unit lab bench clean
+.PHONY: help venv collection test lint typecheck unit integration molecule lab bench clean
 
 help:
 	@echo "make lab    - build the simulated estate, audit, remediate, audit again, print the report path"
@@ -40,10 +40,19 @@ typecheck: $(STAMP) collection
 unit: $(STAMP) collection
 	$(BIN)/python -m pytest tests/unit --cov --cov-report=term --cov-fail-under=90
 
-test: lint typecheck unit
+# Only the test and lab commands put the simulated ansible.windows (tests/simulator) first.
+SIM_COLLECTIONS := $(CURDIR)/tests/simulator:$(COLLECTIONS)
+
+integration: $(STAMP) collection
+	PATH=$(abspath $(BIN)):$$PATH $(BIN)/python -m pytest tests/integration -m integration -p no:cacheprovider
+
+molecule: $(STAMP) collection
+	PATH=$(abspath $(BIN)):$$PATH ANSIBLE_COLLECTIONS_PATH=$(SIM_COLLECTIONS) $(BIN)/molecule test -s sim
+
+test: lint typecheck unit integration molecule
 
 lab: $(STAMP) collection
-	@echo "no capabilities yet"
+	PATH=$(abspath $(BIN)):$$PATH $(BIN)/python tests/simulator/lab.py --out $(BUILD)/lab
 
 bench: $(STAMP) collection
 	@echo "no benchmark yet"
