@@ -11,7 +11,7 @@ COLLECTIONS := $(abspath $(BUILD))/collections
 COLL_LINK := $(COLLECTIONS)/ansible_collections/sfb/pki
 
 .PHONY: help venv collection test lint typecheck unit lab bench clean \
-	sanity ansible-lint build package ee changelog changelog-lint ci
+	sanity ansible-lint build package ee changelog changelog-lint windows-floor ci
 
 # Release gates (see .ci/run). Each one works on a copy or a build product, never on the worktree.
 GALAXY_VERSION = $(shell sed -n 's/^version: *//p' galaxy.yml)
@@ -37,6 +37,7 @@ help:
 	@echo "make ee             - ansible-builder create for execution-environment.yml"
 	@echo "make changelog      - regenerate changelogs/changelog.yaml and CHANGELOG.md from the fragments"
 	@echo "make changelog-lint - validate fragments and check changelog.yaml lists every fragment"
+	@echo "make windows-floor  - check galaxy.yml's ansible.windows floor against the modules and options used"
 
 $(STAMP): requirements-dev.txt
 	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON)"; exit 1; }
@@ -114,7 +115,11 @@ changelog-lint: $(STAMP)
 	$(BIN)/antsibull-changelog lint-changelog-yaml changelogs/changelog.yaml
 	$(BIN)/python .ci/changelog_check.py changelogs
 
-ci: test sanity ansible-lint package ee changelog-lint
+# galaxy.yml's ansible.windows floor must be the lowest version with every module and option used.
+windows-floor: $(STAMP)
+	$(BIN)/python .ci/windows_floor.py .
+
+ci: test sanity ansible-lint package ee changelog-lint windows-floor
 
 clean:
 	rm -rf $(BUILD) .pytest_cache .mypy_cache .ruff_cache .coverage
