@@ -96,6 +96,7 @@ package: build
 	rm -rf $(INSTALLED) && mkdir -p $(INSTALLED)
 	$(BIN)/ansible-galaxy collection install --offline -p $(INSTALLED) $(TARBALL)
 	$(BIN)/python .ci/check_package.py $(TARBALL) $(INSTALLED)/ansible_collections/sfb/pki
+	PATH=$(abspath $(BIN)):$$PATH $(BIN)/python .ci/check_docs.py $(INSTALLED)
 	$(MAKE) lab SFB_COLLECTIONS_PATH=$(INSTALLED)
 
 ee: build
