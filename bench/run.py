@@ -28,7 +28,7 @@ for entry in (str(REPO / ".build" / "collections"), str(REPO)):
     if entry not in sys.path:
         sys.path.insert(0, entry)
 
-from bench import controller, corpus  # noqa: E402
+from bench import controller, corpus
 
 
 class NotAvailable(Exception):
@@ -55,7 +55,9 @@ def part_c(args: argparse.Namespace) -> dict[str, Any]:
     return estate.wall_time(args)
 
 
-def run_part(name: str, func: Callable[[argparse.Namespace], dict[str, Any]], args: argparse.Namespace) -> dict[str, Any]:
+def run_part(
+    name: str, func: Callable[[argparse.Namespace], dict[str, Any]], args: argparse.Namespace
+) -> dict[str, Any]:
     """Run one part; a missing prerequisite or a failure becomes a one-line status, not a crash."""
     print(f"bench: part {name} ...", flush=True)
     try:
@@ -91,7 +93,8 @@ def render(results: dict[str, Any]) -> str:
     a = results["a"]
     if a["status"] == "ok":
         lines += [
-            f"Estate: {a['estate']}. Counted from the simulator's call log (one entry per module call on a host).",
+            f"Estate: {a['estate']}. Counted from the simulator's call log "
+            "(one entry per module call on a host).",
             "",
             "| run | host | sfb.pki | naive playbook | naive / sfb.pki |",
             "|---|---|---:|---:|---:|",
@@ -130,7 +133,8 @@ def render(results: dict[str, Any]) -> str:
         ]
         for row in c["rows"]:
             lines.append(
-                f"| {row['playbook']} | {row['hosts']} | {_fmt(row['seconds'])} | {_fmt(row['per_host'], 3)} |"
+                f"| {row['playbook']} | {row['hosts']} | {_fmt(row['seconds'])} | "
+                f"{_fmt(row['per_host'], 3)} |"
             )
         lines += ["", f"Ratio audit / win_ping: **{_fmt(c['ratio'])}x**. {c.get('note', '')}"]
     else:
@@ -140,7 +144,9 @@ def render(results: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the parts and write the results."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--out", default=str(REPO / "bench" / "results"))
     parser.add_argument("--certificates", type=int, default=1000)
     parser.add_argument("--hosts", type=int, default=20)
