@@ -151,6 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--certificates", type=int, default=1000)
     parser.add_argument("--hosts", type=int, default=20)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--wall-repeat", type=int, default=3, help="runs per playbook in part (c)")
     parser.add_argument("--parts", default="abc", help="which parts to run (default: abc)")
     args = parser.parse_args(argv)
     skipped = {"status": "skipped", "reason": "not selected with --parts"}
