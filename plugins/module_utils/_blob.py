@@ -107,14 +107,18 @@ def encode_certificate_blob(der: bytes, spki_der: bytes | None = None) -> bytes:
     """Blob for a DER certificate: property 3 (SHA-1), 20 (key identifier, when the SPKI is given), 32."""
     records = [BlobRecord(PROP_SHA1_HASH, bytes.fromhex(sha1_hex(der)))]
     if spki_der is not None:
-        records.append(BlobRecord(PROP_KEY_IDENTIFIER, hashlib.sha1(spki_der, usedforsecurity=False).digest()))
+        records.append(
+            BlobRecord(PROP_KEY_IDENTIFIER, hashlib.sha1(spki_der, usedforsecurity=False).digest())
+        )
     records.append(BlobRecord(PROP_CERT, der))
     return encode_records(records)
 
 
 def encode_crl_blob(der: bytes) -> bytes:
     """Blob for a DER CRL: property 3 (SHA-1) then 33."""
-    return encode_records([BlobRecord(PROP_SHA1_HASH, bytes.fromhex(sha1_hex(der))), BlobRecord(PROP_CRL, der)])
+    return encode_records(
+        [BlobRecord(PROP_SHA1_HASH, bytes.fromhex(sha1_hex(der))), BlobRecord(PROP_CRL, der)]
+    )
 
 
 _REG_HEX = re.compile(r"^[0-9a-fA-F]{2}$")

@@ -174,9 +174,12 @@ def _same(a: str | None, b: str | None) -> bool:
 
 def _entry(snap: Snapshot, spec: EventSpec) -> dict[str, Any] | None:
     for entry in snap.events:
-        if _same(entry.get("log"), spec.log) and _same(entry.get("provider"), spec.provider):
-            if spec.match is None or _same(entry.get("match"), spec.match):
-                return entry
+        if (
+            _same(entry.get("log"), spec.log)
+            and _same(entry.get("provider"), spec.provider)
+            and (spec.match is None or _same(entry.get("match"), spec.match))
+        ):
+            return entry
     for entry in snap.events:  # a reader that ignored `match`: its count covers every cause
         if _same(entry.get("log"), spec.log) and _same(entry.get("provider"), spec.provider):
             return entry
