@@ -107,3 +107,11 @@ def test_missing_log_and_garbage_counts() -> None:
 )
 def test_explains(patterns: tuple[str, ...], finding_id: str, expected: bool) -> None:
     assert events.explains(patterns, finding_id) is expected
+
+
+def test_snapshot_script_applies_and_echoes_match() -> None:
+    from ansible_collections.sfb.pki.plugins.plugin_utils._snapshot_script import SNAPSHOT_SCRIPT
+
+    assert "Get-Field -Item $request -Name 'match'" in SNAPSHOT_SCRIPT
+    assert "$entry['match'] = $match" in SNAPSHOT_SCRIPT
+    assert ".Contains($match.ToLowerInvariant())" in SNAPSHOT_SCRIPT
