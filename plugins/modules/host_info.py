@@ -34,6 +34,13 @@ options:
         C(expiring_ca).
     type: int
     default: 60
+  events_days:
+    description:
+      - C(events) section. Count the symptom events (Lync Server 32042, 30998, 61029, 41025, 41026,
+        32174; System Schannel 36888, 36874; Application CertificationAuthority 100 with 0x80092013)
+        logged in the last this many days (1 to 365).
+    type: int
+    default: 7
 attributes:
   check_mode:
     support: full
@@ -158,6 +165,31 @@ certificates:
       description: Registry values that could not be decoded, with the reason (also reported as findings).
       type: list
       elements: dict
+events:
+  description: The C(events) section.
+  returned: when the events section is selected
+  type: dict
+  contains:
+    days:
+      description: The window counted, in days.
+      type: int
+    since:
+      description: Start of the window, ISO 8601 UTC.
+      type: str
+    counts:
+      description: Event count per event id (as a string) over the window.
+      type: dict
+      sample: {"32042": 12, "36888": 0}
+    logs:
+      description: The logs read and whether they exist on the host.
+      type: list
+      elements: dict
+    observed:
+      description: Each event seen at least once, with what it means and the finding ids that explain it.
+      type: list
+      elements: dict
+      sample: [{id: 32042, log: Lync Server, count: 12, label: event 32042 (Lync Server),
+                causes: [subordinate_in_root, gpo_only_root]}]
 findings:
   description: Problems found, most severe first.
   returned: always
