@@ -148,11 +148,13 @@ def _link_symptoms(hosts: list[dict[str, Any]], days: int | None) -> None:
         extra: list[dict[str, Any]] = []
         for symptom in host["symptoms"]:
             causes = symptom.get("causes") or []
-            local = [f for f in host["findings"] if explains(causes, _text(f["id"]))]
+            local = [f for f in host["findings"] if explains(causes, _text(f["id"]), f["severity"])]
             links = [(host["name"], f) for f in local]
             if not links:
                 links = [
-                    (n, f) for n, f in everywhere if n != host["name"] and explains(causes, _text(f["id"]))
+                    (n, f)
+                    for n, f in everywhere
+                    if n != host["name"] and explains(causes, _text(f["id"]), f["severity"])
                 ]
             symptom["explained_by"] = [
                 {"host": n, "id": f["id"], "object": f.get("object"), "severity": f["severity"]}
@@ -176,7 +178,7 @@ def _link_symptoms(hosts: list[dict[str, Any]], days: int | None) -> None:
                             "found explains it"
                         ),
                         "fix": "Read the event text on the host; the causes this audit knows are: "
-                        + ", ".join(causes),
+                        + ", ".join(c.replace("@", " (") + ")" if "@" in c else c for c in causes),
                         "symptoms": [_text(symptom.get("label"))],
                         "observed": [seen],
                     }

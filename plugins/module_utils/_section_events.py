@@ -34,7 +34,8 @@ CA_LOG = "Application"
 SCHANNEL = "Schannel"
 CERTIFICATION_AUTHORITY = "Microsoft-Windows-CertificationAuthority"
 
-# Finding ids whose presence explains a symptom. A trailing "*" matches a prefix.
+# Finding ids whose presence explains a symptom. A trailing "*" matches a prefix; "@critical" after
+# an id requires that severity (an MD5/MD2 CA breaks TLS, a SHA-1 one does not).
 _UNTRUSTED_CHAIN = (
     "subordinate_in_root",
     "subordinate_in_policy_root",
@@ -43,7 +44,7 @@ _UNTRUSTED_CHAIN = (
     "server_cert_expired",
     "server_cert_chain_incomplete",
 )
-_WEAK_CA = ("weak_signature_ca", "weak_signature_ca_*")
+_WEAK_CA = ("weak_signature_ca@critical",)
 _CRL = ("crl_*", "expired_ca")
 
 
@@ -231,9 +232,14 @@ def analyze(options: dict[str, Any], snap: Snapshot, now: datetime) -> tuple[dic
     return facts, []
 
 
-def explains(cause_patterns: list[str] | tuple[str, ...], finding_id: str) -> bool:
-    """Whether a finding id is one of the causes (a trailing '*' in a cause matches a prefix)."""
-    for pattern in cause_patterns:
+def explains(
+    cause_patterns: list[str] | tuple[str, ...], finding_id: str, severity: str | None = None
+) -> bool:
+    """Whether a finding is one of the causes ('id', 'prefix*', or 'id@severity')."""
+    for raw in cause_patterns:
+        pattern, _, needed = raw.partition("@")
+        if needed and severity != needed:
+            continue
         if pattern.endswith("*"):
             if finding_id.startswith(pattern[:-1]):
                 return True

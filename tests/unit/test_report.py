@@ -222,3 +222,16 @@ def test_sections_nested_and_missing_results() -> None:
     data = report.build_report({"a": nested, "b": None, "c": {"failed": True, "msg": "boom"}}, NOW)
     status = {h["name"]: h["status"] for h in data["hosts"]}
     assert status == {"a": "ok", "b": "unreachable", "c": "failed"}
+
+
+def test_sha1_ca_does_not_explain_schannel_alerts() -> None:
+    sha1 = Finding("weak_signature_ca", "warning", "SHA-1 CA", "re-sign", object="AA").as_dict()
+    schannel = _observed(36888, 4, ["weak_signature_ca@critical"])
+    data = report.build_report({"fe": {"findings": [sha1], "events": {"observed": [schannel]}}}, NOW)
+    ids = [f["id"] for f in data["hosts"][0]["findings"]]
+    assert sorted(ids) == ["unexplained_symptom", "weak_signature_ca"]
+    unexplained = next(f for f in data["hosts"][0]["findings"] if f["id"] == "unexplained_symptom")
+    assert "weak_signature_ca (critical)" in unexplained["fix"]
+    md5 = Finding("weak_signature_ca", "critical", "MD5 CA", "re-sign", object="BB").as_dict()
+    data = report.build_report({"fe": {"findings": [md5], "events": {"observed": [schannel]}}}, NOW)
+    assert [f["id"] for f in data["hosts"][0]["findings"]] == ["weak_signature_ca"]

@@ -69,7 +69,7 @@ def test_analyze_counts_and_links_causes() -> None:
     observed = {o["id"]: o for o in facts["observed"]}
     assert set(observed) == {32042, 36888, 100}
     assert "subordinate_in_root" in observed[32042]["causes"]
-    assert observed[36888]["causes"][0] == "weak_signature_ca"
+    assert observed[36888]["causes"] == ["weak_signature_ca@critical"]
     assert observed[100]["label"] == "event 100 (CertificationAuthority, 0x80092013)"
 
 
@@ -107,6 +107,11 @@ def test_missing_log_and_garbage_counts() -> None:
 )
 def test_explains(patterns: tuple[str, ...], finding_id: str, expected: bool) -> None:
     assert events.explains(patterns, finding_id) is expected
+
+
+def test_explains_with_severity() -> None:
+    assert events.explains(("weak_signature_ca@critical",), "weak_signature_ca", "critical") is True
+    assert events.explains(("weak_signature_ca@critical",), "weak_signature_ca", "warning") is False
 
 
 def test_snapshot_script_applies_and_echoes_match() -> None:
