@@ -27,13 +27,26 @@ options:
       - The sections to read and analyze. Omit to run every installed section.
     type: list
     elements: str
-    choices: [certificates, services, ca, events]
+    choices: [certificates, server_certificates, services, ca, events]
   certificate_expiry_days:
     description:
       - C(certificates) section. A CA certificate that expires within this many days is reported as
         C(expiring_ca).
     type: int
     default: 60
+  server_certificate_expiry_days:
+    description:
+      - C(server_certificates) section. A server certificate in C(My) that expires within this many days
+        is reported as C(server_cert_expiring); an expired one as C(server_cert_expired).
+    type: int
+    default: 30
+  events_days:
+    description:
+      - C(events) section. Count the symptom events (Lync Server 32042, 30998, 61029, 41025, 41026,
+        32174; System Schannel 36888, 36874; Application CertificationAuthority 100 with 0x80092013)
+        logged in the last this many days (1 to 365).
+    type: int
+    default: 7
 attributes:
   check_mode:
     support: full
@@ -158,6 +171,76 @@ certificates:
       description: Registry values that could not be decoded, with the reason (also reported as findings).
       type: list
       elements: dict
+server_certificates:
+  description: The C(server_certificates) section.
+  returned: when the server_certificates section is selected
+  type: dict
+  contains:
+    certificates:
+      description: One entry per non-CA certificate in C(My) usable for TLS server authentication
+        (Server Authentication EKU, or no EKU extension).
+      type: list
+      elements: dict
+      contains:
+        thumbprint:
+          description: SHA-1 thumbprint, uppercase hex.
+          type: str
+        subject:
+          description: Subject, RFC 4514.
+          type: str
+        ekus:
+          description: EKU OIDs, null when the extension is absent (any purpose).
+          type: list
+          elements: str
+        client_auth:
+          description: Whether Client Authentication is allowed (KB4023993).
+          type: bool
+        days_left:
+          description: Whole days until not_after.
+          type: int
+        chain:
+          description: The chain built through the host's Root and CA stores, leaf first.
+          type: list
+          elements: dict
+          sample: [{thumbprint: 3DFB6A83366BAD70DC4427565A64A07A0733EA49, subject: CN=fe01.contoso.com}]
+        chain_complete:
+          description: Whether the chain reaches a self-signed root.
+          type: bool
+        root_trusted:
+          description: Whether that root is in the machine's Trusted Root store.
+          type: bool
+        lpe:
+          description: Lync Phone Edition readiness. C(anchor) is the first chain certificate that phone
+            firmware ships (null when none); C(baselines) maps RTM, CU10 and CU11 to C(trusted),
+            C(untrusted), C(expired) (the firmware's root has expired) or C(unknown) (broken chain).
+          type: dict
+          sample: {anchor: {thumbprint: A8985D3A65E5E5C4B2D7D66D40C6DD2FB19C5436, added: CU11},
+                   baselines: {RTM: untrusted, CU10: untrusted, CU11: trusted}}
+events:
+  description: The C(events) section.
+  returned: when the events section is selected
+  type: dict
+  contains:
+    days:
+      description: The window counted, in days.
+      type: int
+    since:
+      description: Start of the window, ISO 8601 UTC.
+      type: str
+    counts:
+      description: Event count per event id (as a string) over the window.
+      type: dict
+      sample: {"32042": 12, "36888": 0}
+    logs:
+      description: The logs read and whether they exist on the host.
+      type: list
+      elements: dict
+    observed:
+      description: Each event seen at least once, with what it means and the finding ids that explain it.
+      type: list
+      elements: dict
+      sample: [{id: 32042, log: Lync Server, count: 12, label: event 32042 (Lync Server),
+                causes: [subordinate_in_root, gpo_only_root]}]
 findings:
   description: Problems found, most severe first.
   returned: always
@@ -167,7 +250,9 @@ findings:
     id:
       description: Stable identifier, for example C(gpo_only_root), C(subordinate_in_root),
         C(subordinate_in_policy_root), C(weak_signature_ca), C(expired_ca), C(expiring_ca),
-        C(undecodable_blob), C(unverifiable_root).
+        C(undecodable_blob), C(unverifiable_root); C(server_cert_eku), C(server_cert_expired),
+        C(server_cert_expiring), C(server_cert_chain_incomplete), C(lpe_firmware_baseline),
+        C(lpe_root_expired), C(lpe_root_not_in_firmware) (C(server_certificates) section).
       type: str
     severity:
       description: info, warning or critical.
