@@ -13,6 +13,7 @@ Sources: Microsoft "Service control manager: Start values" (REG_DWORD 0..4) and
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -68,7 +69,7 @@ _GENERIC_SYMPTOMS: tuple[str, ...] = (
 _SERVICE_NAME = re.compile(r"^[^\\/\x00-\x1f]{1,256}$")
 
 
-def service_names(options: dict[str, Any]) -> list[str]:
+def service_names(options: Mapping[str, Any]) -> list[str]:
     """The services to read (option `services`, default RTCCLSAGT and REPLICA), validated, no duplicates."""
     raw = options.get("services")
     if raw is None:
@@ -89,7 +90,7 @@ def service_key(name: str) -> str:
     return SERVICES_KEY + "\\" + name
 
 
-def request(options: dict[str, Any], req: SnapshotRequest) -> None:
+def request(options: Mapping[str, Any], req: SnapshotRequest) -> None:
     """Add each service's registry key (depth 0) and run state, and the .NET 4 key."""
     for name in service_names(options):
         req.add_key(service_key(name), 0)
@@ -195,7 +196,7 @@ def _findings(facts: dict[str, Any], host: str | None) -> list[Finding]:
     ]
 
 
-def analyze(options: dict[str, Any], snap: Snapshot, now: datetime) -> tuple[dict[str, Any], list[Finding]]:
+def analyze(options: Mapping[str, Any], snap: Snapshot, now: datetime) -> tuple[dict[str, Any], list[Finding]]:
     """Per-service facts, the .NET release, and service_disabled / service_not_delayed_start findings."""
     del now  # services have no time dimension
     services = [describe_service(name, snap) for name in service_names(options)]
