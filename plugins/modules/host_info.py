@@ -1,0 +1,191 @@
+# Copyright: (c) 2026, sfb.pki maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# This module is an action plugin (plugins/action/host_info.py); this file holds its documentation.
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: host_info
+short_description: Read a Skype for Business / Lync server's PKI state in one round trip
+version_added: 0.1.0
+description:
+  - Reads everything the collection needs to know about a Windows host's PKI with exactly one
+    M(ansible.windows.win_powershell) call to a fixed, read-only script; all interpretation runs on
+    the controller.
+  - The C(certificates) section reads every physical location of the machine stores
+    C(Root) (registry, group_policy, enterprise, third_party), C(CA) (registry, group_policy, enterprise)
+    and C(My) (registry), including the CRLs kept under C(CA), and reports each certificate with the
+    physical stores it sits in.
+  - Returns C(findings), each with the exact fix. A corrupt registry value is a finding, never a failure.
+  - Never changes anything; runs the same in check mode.
+author:
+  - sfb.pki maintainers
+options:
+  sections:
+    description:
+      - The sections to read and analyze. Omit to run every installed section.
+    type: list
+    elements: str
+    choices: [certificates, services, ca, events]
+  certificate_expiry_days:
+    description:
+      - C(certificates) section. A CA certificate that expires within this many days is reported as
+        C(expiring_ca).
+    type: int
+    default: 60
+attributes:
+  check_mode:
+    support: full
+    description: Reads only; the snapshot script declares SupportsShouldProcess so it runs in check mode.
+  diff_mode:
+    support: none
+  platform:
+    platforms: windows
+notes:
+  - Runs as an action plugin on the controller; the host needs only the ansible.windows collection's
+    modules (M(ansible.windows.win_powershell)).
+  - The script takes its inputs as parameters and never embeds a user value in PowerShell text.
+seealso:
+  - module: sfb.pki.root_store
+  - module: ansible.windows.win_powershell
+"""
+
+EXAMPLES = r"""
+- name: Read the certificate stores of every server
+  sfb.pki.host_info:
+    sections:
+      - certificates
+  register: pki
+
+- name: Show the critical findings
+  ansible.builtin.debug:
+    msg: "{{ pki.findings | selectattr('severity', 'equalto', 'critical') | list }}"
+
+- name: Roots that only Group Policy delivers
+  ansible.builtin.debug:
+    msg: >-
+      {{ pki.findings | selectattr('id', 'equalto', 'gpo_only_root')
+         | map(attribute='thumbprint') | list }}
+"""
+
+RETURN = r"""
+computer_name:
+  description: The host's NetBIOS computer name as the host reports it.
+  returned: always
+  type: str
+  sample: FE01
+certificates:
+  description: The C(certificates) section.
+  returned: when the certificates section is selected
+  type: dict
+  contains:
+    certificates:
+      description: One entry per distinct certificate (by SHA-1 thumbprint), wherever it sits.
+      type: list
+      elements: dict
+      contains:
+        thumbprint:
+          description: SHA-1 of the DER, uppercase hex (the registry key name).
+          type: str
+          sample: A8985D3A65E5E5C4B2D7D66D40C6DD2FB19C5436
+        subject:
+          description: Subject, RFC 4514.
+          type: str
+        issuer:
+          description: Issuer, RFC 4514.
+          type: str
+        locations:
+          description: Every physical store holding it.
+          type: list
+          elements: dict
+          sample: [{store: Root, physical: group_policy}]
+        self_signed:
+          description: The signature verifies with the certificate's own key; null when it cannot be checked
+            (an algorithm such as MD2 that cannot be verified here).
+          type: bool
+        self_issued:
+          description: Subject equals issuer (a key-rollover certificate is self-issued but not self-signed).
+          type: bool
+        is_ca:
+          description: Basic constraints CA flag.
+          type: bool
+        signature_algorithm:
+          description: Signature algorithm name.
+          type: str
+          sample: sha256WithRSAEncryption
+        weak_signature:
+          description: Signed with MD2, MD5 or SHA-1.
+          type: bool
+        not_after:
+          description: End of validity, ISO 8601 UTC.
+          type: str
+        expired:
+          description: Whether not_after has passed.
+          type: bool
+        days_left:
+          description: Whole days until not_after (negative once expired).
+          type: int
+        ekus:
+          description: Extended key usage OIDs (empty when the extension is absent).
+          type: list
+          elements: str
+    crls:
+      description: CRLs in the C(CA) store locations.
+      type: list
+      elements: dict
+      contains:
+        thumbprint:
+          description: SHA-1 of the CRL DER, uppercase hex.
+          type: str
+        issuer:
+          description: CRL issuer, RFC 4514.
+          type: str
+        this_update:
+          description: ISO 8601 UTC.
+          type: str
+        next_update:
+          description: ISO 8601 UTC, null when absent.
+          type: str
+        crl_number:
+          description: CRL number, null when absent.
+          type: int
+        locations:
+          description: Physical stores holding the CRL.
+          type: list
+          elements: dict
+    undecodable:
+      description: Registry values that could not be decoded, with the reason (also reported as findings).
+      type: list
+      elements: dict
+findings:
+  description: Problems found, most severe first.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    id:
+      description: Stable identifier, for example C(gpo_only_root), C(subordinate_in_root),
+        C(subordinate_in_policy_root), C(weak_signature_ca), C(expired_ca), C(expiring_ca),
+        C(undecodable_blob), C(unverifiable_root).
+      type: str
+    severity:
+      description: info, warning or critical.
+      type: str
+    object:
+      description: What the finding is about (a thumbprint, registry path, service or file).
+      type: str
+    thumbprint:
+      description: Certificate thumbprint when the finding is about a certificate.
+      type: str
+    message:
+      description: What is wrong and why it matters.
+      type: str
+    fix:
+      description: The exact remedy.
+      type: str
+    symptoms:
+      description: Event IDs or errors this problem causes.
+      type: list
+      elements: str
+"""
