@@ -1,0 +1,573 @@
+# Copyright: (c) 2026, sfb.pki maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""X.509 certificates: load them from anything an admin or a registry hands over, and describe them.
+
+"Self-signed" here means the signature verifies with the certificate's own public key (RFC 5280
+6.1 trust anchors; Microsoft KB2795828). Name equality is `self_issued`, reported separately. When the
+signature algorithm cannot be checked (MD2, or MD5 where the crypto backend refuses it)
+`self_signed` is None: unknown, never "not a root".
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import hashlib
+import re
+import struct
+import traceback
+import warnings
+from collections.abc import Callable
+from functools import cached_property
+from typing import Any
+
+from ._blob import decode_certificate_blob, parse_reg_hex, sha1_hex
+from ._errors import PkiInputError
+
+try:
+    from cryptography import x509
+    from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, padding, rsa
+    from cryptography.x509.oid import ExtensionOID
+except ImportError:  # pragma: no cover - exercised only without the library
+    HAS_CRYPTOGRAPHY = False
+    CRYPTOGRAPHY_IMPORT_ERROR: str | None = traceback.format_exc()
+else:
+    HAS_CRYPTOGRAPHY = True
+    CRYPTOGRAPHY_IMPORT_ERROR = None
+
+WEAK_HASHES: frozenset[str] = frozenset({"md2", "md4", "md5", "sha1"})
+
+# Signature algorithm OID -> (name, hash). Names follow RFC 3279/4055/5758/8410; includes OIDs the
+# crypto library does not know (md2/md4, the OIW sha1WithRSA 1.3.14.3.2.29 seen in old Windows roots).
+SIGNATURE_ALGORITHMS: dict[str, tuple[str, str | None]] = {
+    "1.2.840.113549.1.1.2": ("md2WithRSAEncryption", "md2"),
+    "1.2.840.113549.1.1.3": ("md4WithRSAEncryption", "md4"),
+    "1.2.840.113549.1.1.4": ("md5WithRSAEncryption", "md5"),
+    "1.2.840.113549.1.1.5": ("sha1WithRSAEncryption", "sha1"),
+    "1.3.14.3.2.29": ("sha1WithRSAEncryption", "sha1"),
+    "1.2.840.113549.1.1.10": ("rsassaPss", None),
+    "1.2.840.113549.1.1.11": ("sha256WithRSAEncryption", "sha256"),
+    "1.2.840.113549.1.1.12": ("sha384WithRSAEncryption", "sha384"),
+    "1.2.840.113549.1.1.13": ("sha512WithRSAEncryption", "sha512"),
+    "1.2.840.113549.1.1.14": ("sha224WithRSAEncryption", "sha224"),
+    "1.2.840.10045.4.1": ("ecdsa-with-SHA1", "sha1"),
+    "1.2.840.10045.4.3.1": ("ecdsa-with-SHA224", "sha224"),
+    "1.2.840.10045.4.3.2": ("ecdsa-with-SHA256", "sha256"),
+    "1.2.840.10045.4.3.3": ("ecdsa-with-SHA384", "sha384"),
+    "1.2.840.10045.4.3.4": ("ecdsa-with-SHA512", "sha512"),
+    "1.2.840.10040.4.3": ("dsa-with-sha1", "sha1"),
+    "2.16.840.1.101.3.4.3.1": ("dsa-with-sha224", "sha224"),
+    "2.16.840.1.101.3.4.3.2": ("dsa-with-sha256", "sha256"),
+    "1.3.101.112": ("ed25519", None),
+    "1.3.101.113": ("ed448", None),
+}
+
+_KEY_USAGES: tuple[str, ...] = (
+    "digital_signature",
+    "content_commitment",
+    "key_encipherment",
+    "data_encipherment",
+    "key_agreement",
+    "key_cert_sign",
+    "crl_sign",
+)
+
+_PEM_BLOCK = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----(.*?)-----END \1-----", re.DOTALL)
+_BASE64_TEXT = re.compile(rb"^[A-Za-z0-9+/=\s]+$")
+_HEX_TEXT = re.compile(rb"^[0-9a-fA-F]{40,}$")
+_PRINTABLE = re.compile(rb"^[\x09\x0a\x0d\x20-\x7e]+$")
+# A .reg export value: optional "name"=, optional hex: / hex(3): prefix, then hex byte pairs with commas.
+_REG_HEX_TEXT = re.compile(
+    rb'^(?:"?[^"=]*"?\s*=\s*)?(?:hex(?:\([0-9a-fA-F]+\))?:)?[0-9a-fA-F]{2}(?:[\s,\\]*[0-9a-fA-F]{2})*[\s,]*$'
+)
+_PEM_HEADER_LINE = re.compile(rb"^[^\s:]+:.*$", re.MULTILINE)
+
+
+def require_cryptography() -> None:
+    """Raise a clear ImportError when the `cryptography` package is missing on the controller."""
+    if not HAS_CRYPTOGRAPHY:
+        raise ImportError(
+            "sfb.pki needs the Python package 'cryptography' (>= 42) on the controller: "
+            f"pip install cryptography\n{CRYPTOGRAPHY_IMPORT_ERROR}"
+        )
+
+
+def iso(value: dt.datetime | None) -> str | None:
+    """ISO-8601 UTC text ("2026-11-23T14:00:00Z") of an aware datetime, None stays None."""
+    if value is None:
+        return None
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def days_until(when: dt.datetime, now: dt.datetime) -> int:
+    """Whole days from `now` to `when` (negative once past; floor, so 1 hour past is -1)."""
+    return (when - now).days
+
+
+def name_key(name: x509.Name) -> str:
+    """A comparison key for a distinguished name (RFC 4514 text, case-folded)."""
+    return name.rfc4514_string().casefold()
+
+
+# ----------------------------------------------------------------------------------------- loading
+def extract_der(
+    data: bytes | str,
+    source: str,
+    labels: tuple[str, ...],
+    what: str,
+    blob_decoder: Callable[[bytes, str], bytes],
+) -> list[tuple[bytes, str]]:
+    """Split input into (DER, name) items: PEM blocks with `labels`, DER, base64, .reg hex or a blob."""
+    raw = data.encode("utf-8", "replace") if isinstance(data, str) else bytes(data)
+    try:
+        return _extract(raw, source, labels, what, blob_decoder, depth=0)
+    except PkiInputError:
+        raise
+    except (ValueError, TypeError, IndexError, struct.error) as exc:
+        raise PkiInputError(source, f"cannot be read as a {what}: {exc}") from None
+
+
+def _extract(
+    raw: bytes,
+    source: str,
+    labels: tuple[str, ...],
+    what: str,
+    blob_decoder: Callable[[bytes, str], bytes],
+    depth: int,
+) -> list[tuple[bytes, str]]:
+    if not raw.strip():
+        raise PkiInputError(source, "is empty")
+    if b"-----BEGIN " in raw:
+        return _extract_pem(raw, source, labels, what)
+    if len(raw) >= 12 and raw[4:8] == b"\x01\x00\x00\x00":
+        return [(blob_decoder(raw, source), source)]
+    text = raw.strip()
+    if _PRINTABLE.match(text):
+        if depth == 0 and b"," in text and _REG_HEX_TEXT.match(text):
+            decoded = parse_reg_hex(text.decode("ascii"), source)
+            return _extract(decoded, source, labels, what, blob_decoder, 1)
+        compact = b"".join(text.split())
+        if depth == 0 and len(compact) % 2 == 0 and _HEX_TEXT.match(compact):
+            return _extract(bytes.fromhex(compact.decode("ascii")), source, labels, what, blob_decoder, 1)
+        if depth == 0 and _BASE64_TEXT.match(text):
+            try:
+                decoded = base64.b64decode(b"".join(text.split()), validate=True)
+            except (binascii.Error, ValueError):
+                raise PkiInputError(source, f"looks like base64 but does not decode as a {what}") from None
+            return _extract(decoded, source, labels, what, blob_decoder, 1)
+    if raw[:1] == b"\x30":
+        return [(raw, source)]
+    raise PkiInputError(
+        source, f"is not a PEM, DER, base64, .reg hex or registry-blob {what} (starts with 0x{raw[:4].hex()})"
+    )
+
+
+def _extract_pem(raw: bytes, source: str, labels: tuple[str, ...], what: str) -> list[tuple[bytes, str]]:
+    found: list[tuple[bytes, str]] = []
+    others: list[str] = []
+    for number, match in enumerate(_PEM_BLOCK.finditer(raw), start=1):
+        label = match.group(1).decode("ascii")
+        if label not in labels:
+            others.append(label)
+            continue
+        body = _PEM_HEADER_LINE.sub(b"", match.group(2))
+        try:
+            der = base64.b64decode(b"".join(body.split()), validate=True)
+        except (binascii.Error, ValueError):
+            raise PkiInputError(source, f"PEM block {number} ({label}) is not valid base64") from None
+        found.append((der, f"{source} (PEM block {number})"))
+    if not found:
+        seen = f" (found {', '.join(others)})" if others else ""
+        raise PkiInputError(source, f"holds no {labels[0]} PEM block{seen}")
+    return found
+
+
+def load_certificates(data: bytes | str, source: str) -> list[Certificate]:
+    """Every certificate in PEM (a bundle, junk around it), DER, base64 or a Windows registry blob."""
+    require_cryptography()
+    items = extract_der(
+        data, source, ("CERTIFICATE", "X509 CERTIFICATE", "TRUSTED CERTIFICATE"), "certificate", _blob_cert
+    )
+    return [Certificate.from_der(der, name) for der, name in items]
+
+
+def _blob_cert(blob: bytes, source: str) -> bytes:
+    return decode_certificate_blob(blob, source)
+
+
+def load_certificate(data: bytes | str, source: str) -> Certificate:
+    """Exactly one certificate; none or several is an error naming the input."""
+    certs = load_certificates(data, source)
+    if len(certs) != 1:
+        raise PkiInputError(source, f"holds {len(certs)} certificates, expected exactly one")
+    return certs[0]
+
+
+# ------------------------------------------------------------------------------------ verification
+def _hash_for(name: str | None) -> hashes.HashAlgorithm | None:
+    table: dict[str, Callable[[], hashes.HashAlgorithm]] = {
+        "md5": hashes.MD5,
+        "sha1": hashes.SHA1,
+        "sha224": hashes.SHA224,
+        "sha256": hashes.SHA256,
+        "sha384": hashes.SHA384,
+        "sha512": hashes.SHA512,
+    }
+    factory = table.get(name or "")
+    return factory() if factory else None
+
+
+def verify_signature(
+    public_key: Any,
+    signature: bytes,
+    data: bytes,
+    algorithm_oid: str,
+    parameters: Any,
+    hash_algorithm: hashes.HashAlgorithm | None,
+) -> bool | None:
+    """Check one signature: True, False, or None when the algorithm cannot be checked here."""
+    name, hash_name = SIGNATURE_ALGORITHMS.get(algorithm_oid, ("", None))
+    try:
+        if isinstance(public_key, ed25519.Ed25519PublicKey | ed448.Ed448PublicKey):
+            if name not in ("ed25519", "ed448"):
+                return False
+            public_key.verify(signature, data)
+            return True
+        if hash_algorithm is None:
+            hash_algorithm = _hash_for(hash_name)
+        if hash_algorithm is None:
+            return None
+        if isinstance(public_key, rsa.RSAPublicKey):
+            if name and "RSA" not in name and name != "rsassaPss":
+                return False
+            pad = parameters if isinstance(parameters, padding.PSS | padding.PKCS1v15) else padding.PKCS1v15()
+            public_key.verify(signature, data, pad, hash_algorithm)
+        elif isinstance(public_key, ec.EllipticCurvePublicKey):
+            if not name.startswith("ecdsa"):
+                return False
+            public_key.verify(signature, data, ec.ECDSA(hash_algorithm))
+        elif isinstance(public_key, dsa.DSAPublicKey):
+            if not name.startswith("dsa"):
+                return False
+            public_key.verify(signature, data, hash_algorithm)
+        else:
+            return None
+    except InvalidSignature:
+        return False
+    except UnsupportedAlgorithm:
+        return None
+    except (ValueError, TypeError):
+        return False
+    return True
+
+
+def verify_signed_by(child: Certificate, issuer: Certificate) -> bool | None:
+    """Does `child`'s signature verify with `issuer`'s public key? None when it cannot be checked."""
+    if issuer.public_key is None:
+        return None
+    return child.signature_verifies_with(issuer.public_key)
+
+
+# ------------------------------------------------------------------------------------- certificate
+class Certificate:
+    """One X.509 certificate: the DER plus derived facts, each computed once."""
+
+    def __init__(self, der: bytes, cert: x509.Certificate, source: str = "certificate") -> None:
+        """Wrap an already parsed certificate (use load_certificate(s) or from_der to parse)."""
+        self.der = der
+        self.cert = cert
+        self.source = source
+
+    @classmethod
+    def from_der(cls, der: bytes, source: str) -> Certificate:
+        """Parse DER; a malformed certificate or extension is a PkiInputError naming `source`."""
+        require_cryptography()
+        try:
+            with warnings.catch_warnings():
+                # Legacy roots (negative serials and the like) are a fact of Windows stores, not news.
+                warnings.simplefilter("ignore")
+                cert = x509.load_der_x509_certificate(der)
+            cert.extensions  # noqa: B018 - parse now so a broken extension fails here, not later
+        except ValueError as exc:
+            raise PkiInputError(source, f"is not a valid DER certificate: {exc}") from None
+        return cls(der, cert, source)
+
+    def __repr__(self) -> str:
+        """Short form: subject and thumbprint."""
+        return f"<Certificate {self.subject} {self.thumbprint}>"
+
+    def __eq__(self, other: object) -> bool:
+        """Same DER, same certificate."""
+        return isinstance(other, Certificate) and other.der == self.der
+
+    def __hash__(self) -> int:
+        """Hash of the thumbprint."""
+        return hash(self.thumbprint)
+
+    # identity
+    @cached_property
+    def thumbprint(self) -> str:
+        """SHA-1 of the DER, uppercase hex: the Windows thumbprint and registry key name."""
+        return sha1_hex(self.der)
+
+    @cached_property
+    def sha256(self) -> str:
+        """SHA-256 of the DER, uppercase hex."""
+        return hashlib.sha256(self.der).hexdigest().upper()
+
+    @cached_property
+    def subject(self) -> str:
+        """Subject DN, RFC 4514."""
+        return self.cert.subject.rfc4514_string()
+
+    @cached_property
+    def issuer(self) -> str:
+        """Issuer DN, RFC 4514."""
+        return self.cert.issuer.rfc4514_string()
+
+    @cached_property
+    def subject_key(self) -> str:
+        """Subject comparison key (see name_key)."""
+        return name_key(self.cert.subject)
+
+    @cached_property
+    def issuer_key(self) -> str:
+        """Issuer comparison key (see name_key)."""
+        return name_key(self.cert.issuer)
+
+    @cached_property
+    def serial_number(self) -> int:
+        """Serial number as an integer (old certificates may carry a negative one)."""
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return int(self.cert.serial_number)
+
+    @cached_property
+    def serial(self) -> str:
+        """Serial number as uppercase hex of its DER bytes (the form Windows shows, leading 00 kept)."""
+        number = self.serial_number
+        length = (number.bit_length() + 8) // 8 if number >= 0 else ((-number - 1).bit_length() + 8) // 8
+        return number.to_bytes(length, "big", signed=True).hex().upper()
+
+    @cached_property
+    def version(self) -> int:
+        """X.509 version number: 1 or 3."""
+        return 1 if self.cert.version == x509.Version.v1 else 3
+
+    # validity
+    @cached_property
+    def not_before(self) -> dt.datetime:
+        """Start of validity, aware UTC."""
+        return self.cert.not_valid_before_utc
+
+    @cached_property
+    def not_after(self) -> dt.datetime:
+        """End of validity, aware UTC."""
+        return self.cert.not_valid_after_utc
+
+    def expired(self, now: dt.datetime) -> bool:
+        """Whether validity ended before `now`."""
+        return self.not_after < now
+
+    def days_left(self, now: dt.datetime) -> int:
+        """Whole days of validity left at `now` (negative when expired)."""
+        return days_until(self.not_after, now)
+
+    # extensions
+    def _extension(self, oid: x509.ObjectIdentifier) -> Any:
+        try:
+            return self.cert.extensions.get_extension_for_oid(oid).value
+        except x509.ExtensionNotFound:
+            return None
+
+    @cached_property
+    def self_issued(self) -> bool:
+        """Subject and issuer are the same name (says nothing about which key signed it)."""
+        return self.cert.subject == self.cert.issuer or self.subject_key == self.issuer_key
+
+    @cached_property
+    def basic_constraints(self) -> x509.BasicConstraints | None:
+        """The basicConstraints extension, or None when absent."""
+        value: x509.BasicConstraints | None = self._extension(ExtensionOID.BASIC_CONSTRAINTS)
+        return value
+
+    @cached_property
+    def is_ca(self) -> bool:
+        """basicConstraints CA; a self-issued X.509 v1 certificate (no extensions) counts as a CA."""
+        if self.basic_constraints is not None:
+            return bool(self.basic_constraints.ca)
+        return self.version == 1 and self.self_issued
+
+    @cached_property
+    def path_length(self) -> int | None:
+        """basicConstraints pathLenConstraint, None when absent or unlimited."""
+        return self.basic_constraints.path_length if self.basic_constraints is not None else None
+
+    @cached_property
+    def key_usage(self) -> tuple[str, ...] | None:
+        """Key usage names set (e.g. key_cert_sign, crl_sign), None when the extension is absent."""
+        value = self._extension(ExtensionOID.KEY_USAGE)
+        if value is None:
+            return None
+        names = [name for name in _KEY_USAGES if getattr(value, name)]
+        if value.key_agreement:
+            names += [name for name in ("encipher_only", "decipher_only") if getattr(value, name)]
+        return tuple(names)
+
+    @cached_property
+    def eku_present(self) -> bool:
+        """Whether the certificate has an extendedKeyUsage extension (absent means any purpose)."""
+        return self._extension(ExtensionOID.EXTENDED_KEY_USAGE) is not None
+
+    @cached_property
+    def ekus(self) -> tuple[str, ...]:
+        """Extended key usage OIDs, dotted; empty when the extension is absent (see eku_present)."""
+        value = self._extension(ExtensionOID.EXTENDED_KEY_USAGE)
+        return tuple(oid.dotted_string for oid in value) if value is not None else ()
+
+    @cached_property
+    def dns_names(self) -> tuple[str, ...]:
+        """DNS names of the subjectAltName extension."""
+        value = self._extension(ExtensionOID.SUBJECT_ALTERNATIVE_NAME)
+        return tuple(value.get_values_for_type(x509.DNSName)) if value is not None else ()
+
+    @cached_property
+    def ski(self) -> str | None:
+        """Subject key identifier, uppercase hex, or None."""
+        value = self._extension(ExtensionOID.SUBJECT_KEY_IDENTIFIER)
+        return value.digest.hex().upper() if value is not None else None
+
+    @cached_property
+    def aki(self) -> str | None:
+        """Authority key identifier (keyIdentifier), uppercase hex, or None."""
+        value = self._extension(ExtensionOID.AUTHORITY_KEY_IDENTIFIER)
+        if value is None or value.key_identifier is None:
+            return None
+        return bytes(value.key_identifier).hex().upper()
+
+    # keys and signatures
+    @cached_property
+    def public_key(self) -> Any:
+        """The cryptography public key, or None when its algorithm is not supported."""
+        try:
+            return self.cert.public_key()
+        except (UnsupportedAlgorithm, ValueError):
+            return None
+
+    @cached_property
+    def spki_der(self) -> bytes | None:
+        """DER SubjectPublicKeyInfo (Windows property 20 hashes it), None when unreadable."""
+        if self.public_key is None:
+            return None
+        spki: bytes = self.public_key.public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        return spki
+
+    @cached_property
+    def key_algorithm(self) -> str:
+        """RSA, EC, DSA, Ed25519, Ed448, or unknown."""
+        key = self.public_key
+        for kind, name in (
+            (rsa.RSAPublicKey, "RSA"),
+            (ec.EllipticCurvePublicKey, "EC"),
+            (dsa.DSAPublicKey, "DSA"),
+            (ed25519.Ed25519PublicKey, "Ed25519"),
+            (ed448.Ed448PublicKey, "Ed448"),
+        ):
+            if isinstance(key, kind):
+                return name
+        return "unknown"
+
+    @cached_property
+    def key_size(self) -> int | None:
+        """Key size in bits (None for Edwards keys and unknown algorithms)."""
+        size = getattr(self.public_key, "key_size", None)
+        return int(size) if isinstance(size, int) else None
+
+    @cached_property
+    def signature_algorithm_oid(self) -> str:
+        """Dotted OID of the signature algorithm."""
+        return self.cert.signature_algorithm_oid.dotted_string
+
+    @cached_property
+    def signature_algorithm(self) -> str:
+        """Signature algorithm name (e.g. sha256WithRSAEncryption), or the dotted OID when unknown."""
+        return SIGNATURE_ALGORITHMS.get(self.signature_algorithm_oid, (self.signature_algorithm_oid, None))[0]
+
+    @cached_property
+    def _hash_algorithm(self) -> hashes.HashAlgorithm | None:
+        try:
+            algorithm = self.cert.signature_hash_algorithm
+        except UnsupportedAlgorithm:
+            return None
+        return algorithm
+
+    @cached_property
+    def signature_hash(self) -> str | None:
+        """Digest of the signature (md2, md5, sha1, sha256, ...); None for Ed25519/Ed448 or unknown."""
+        if self._hash_algorithm is not None:
+            return self._hash_algorithm.name
+        return SIGNATURE_ALGORITHMS.get(self.signature_algorithm_oid, ("", None))[1]
+
+    @cached_property
+    def weak_signature(self) -> bool:
+        """Signed with md2, md4, md5 or sha1."""
+        return self.signature_hash in WEAK_HASHES
+
+    @cached_property
+    def _signature_parameters(self) -> Any:
+        try:
+            return self.cert.signature_algorithm_parameters
+        except (UnsupportedAlgorithm, ValueError):
+            return None
+
+    def signature_verifies_with(self, public_key: Any) -> bool | None:
+        """Whether this certificate's signature verifies with `public_key` (None: cannot be checked)."""
+        return verify_signature(
+            public_key,
+            self.cert.signature,
+            self.cert.tbs_certificate_bytes,
+            self.signature_algorithm_oid,
+            self._signature_parameters,
+            self._hash_algorithm,
+        )
+
+    @cached_property
+    def self_signed(self) -> bool | None:
+        """The signature verifies with the certificate's own key; None when that cannot be checked."""
+        if self.public_key is None:
+            return None
+        return self.signature_verifies_with(self.public_key)
+
+    def describe(self, now: dt.datetime) -> dict[str, Any]:
+        """JSON-ready facts: ISO-8601 UTC dates, hex identifiers, None for absent values."""
+        return {
+            "thumbprint": self.thumbprint,
+            "sha256": self.sha256,
+            "subject": self.subject,
+            "issuer": self.issuer,
+            "serial": self.serial,
+            "version": self.version,
+            "not_before": iso(self.not_before),
+            "not_after": iso(self.not_after),
+            "expired": self.expired(now),
+            "days_left": self.days_left(now),
+            "is_ca": self.is_ca,
+            "path_length": self.path_length,
+            "key_usage": list(self.key_usage) if self.key_usage is not None else None,
+            "ekus": list(self.ekus) if self.eku_present else None,
+            "dns_names": list(self.dns_names),
+            "ski": self.ski,
+            "aki": self.aki,
+            "key_algorithm": self.key_algorithm,
+            "key_size": self.key_size,
+            "signature_algorithm": self.signature_algorithm,
+            "signature_hash": self.signature_hash,
+            "weak_signature": self.weak_signature,
+            "self_issued": self.self_issued,
+            "self_signed": self.self_signed,
+        }
