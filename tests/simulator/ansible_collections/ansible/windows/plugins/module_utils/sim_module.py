@@ -1,0 +1,294 @@
+# Copyright: (c) 2026, sfb.pki maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Run one simulated ansible.windows module: real argument rules, faults, state, call log.
+
+Test-only. Every fake module is `run("win_x", handler)`. The argument spec is built at run time
+from the REAL module's DOCUMENTATION (options, types, choices, required, elements, aliases,
+defaults, suboptions) and the real `.ps1`'s top-level `mutually_exclusive` / `required_one_of` /
+`required_together` / `required_if` / `required_by` / `supports_check_mode`, both read from the
+ansible.windows installed beside this interpreter. A call the real module would reject fails here too.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+import sys
+import sysconfig
+import time
+from collections.abc import Callable
+from typing import Any
+
+import yaml
+from ansible.module_utils.basic import AnsibleModule, _load_params
+
+from ansible_collections.ansible.windows.plugins.module_utils import sim_host
+
+ENV_REAL = "SFB_SIM_REAL_WINDOWS"
+
+# Internal options the real action plugins pass to their modules.
+_INTERNAL = {
+    "win_copy": {
+        "_copy_mode": {"type": "str"},
+        "_original_basename": {"type": "str"},
+        "_ansible_remote_tmp_src": {"type": "str"},
+    },
+}
+
+
+def real_collection_dir() -> str:
+    """Folder of the real, installed ansible.windows (never this simulator)."""
+    override = os.environ.get(ENV_REAL)
+    if override:
+        return override
+    for base in (sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]):
+        path = os.path.join(base, "ansible_collections", "ansible", "windows")
+        if os.path.isfile(os.path.join(path, "plugins", "modules", "win_ping.ps1")):
+            return path
+    raise sim_host.SimError(
+        "the real ansible.windows collection is not installed beside this interpreter "
+        f"({sysconfig.get_paths()['purelib']}); set {ENV_REAL}"
+    )
+
+
+def real_documentation(name: str) -> dict[str, Any]:
+    """The parsed DOCUMENTATION of a real ansible.windows module."""
+    path = os.path.join(real_collection_dir(), "plugins", "modules", name + ".py")
+    with open(path, encoding="utf-8") as handle:
+        tree = ast.parse(handle.read(), path)
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == "DOCUMENTATION" for t in node.targets
+        ):
+            doc = yaml.safe_load(ast.literal_eval(node.value))
+            if not isinstance(doc, dict):
+                break
+            return doc
+    raise sim_host.SimError(f"no DOCUMENTATION in {path}")
+
+
+def options_to_spec(options: dict[str, Any]) -> dict[str, Any]:
+    """AnsibleModule argument_spec from documented options."""
+    spec: dict[str, Any] = {}
+    for name, opt in (options or {}).items():
+        opt = opt or {}
+        entry: dict[str, Any] = {"type": opt.get("type", "str")}
+        if entry["type"] == "path":
+            # Windows paths: expanded by the fake against the host's environment, not the controller's.
+            entry["type"] = "str"
+        for field in ("choices", "required", "elements", "aliases", "default", "no_log"):
+            if field in opt:
+                entry[field] = opt[field]
+        # Explicit no_log (the real .ps1 specs hide passwords) keeps AnsibleModule from warning.
+        entry.setdefault("no_log", name == "password")
+        if entry.get("elements") == "path":
+            entry["elements"] = "str"
+        if "suboptions" in opt:
+            entry["options"] = options_to_spec(opt["suboptions"])
+        spec[name] = entry
+    return spec
+
+
+def _ps_literal(text: str) -> Any:
+    """A PowerShell array/hashtable literal of strings as Python data."""
+    body = re.sub(r"#.*", "", text)
+    body = body.replace("$true", "True").replace("$false", "False")
+    body = re.sub(r"@\{", "{", body)
+    body = re.sub(r"([A-Za-z_][A-Za-z0-9_]*)\s*=", r"'\1':", body)
+    body = body.replace(";", ",")
+    body = re.sub(r"@\(", "[", body)
+    body = body.replace(")", "]")
+    body = re.sub(r"\[\s*,", "[", body)
+    body = re.sub(r"\n\s*'", ", '", body)
+    body = re.sub(r"\]\s*\n\s*\[", "], [", body)
+    body = re.sub(r"\]\s*\n\s*,", "],", body)
+    body = re.sub(r",\s*,", ",", body)
+    body = re.sub(r"\{\s*,", "{", body)
+    return ast.literal_eval(body.strip())
+
+
+def real_constraints(name: str) -> dict[str, Any]:
+    """Top-level argument constraints and check-mode support declared by the real module's .ps1."""
+    path = os.path.join(real_collection_dir(), "plugins", "modules", name + ".ps1")
+    with open(path, encoding="utf-8-sig") as handle:
+        text = handle.read()
+    result: dict[str, Any] = {}
+    legacy = re.search(r"Parse-Args\b.*-supports_check_mode\s+\$(true|false)", text, re.I)
+    if legacy:
+        result["supports_check_mode"] = legacy.group(1).lower() == "true"
+        return result
+    options = re.search(r"^(\s*)options\s*=\s*@\{", text, re.M)
+    if not options:
+        return result
+    indent = options.group(1)
+    check = re.search(rf"^{indent}supports_check_mode\s*=\s*\$(true|false)", text, re.M | re.I)
+    if check:
+        result["supports_check_mode"] = check.group(1).lower() == "true"
+    for field in ("mutually_exclusive", "required_one_of", "required_together", "required_if", "required_by"):
+        match = re.search(rf"^{indent}{field}\s*=\s*(@[({{])", text, re.M)
+        if not match:
+            continue
+        start = match.start(1)
+        depth = 0
+        end = start
+        for pos in range(start + 1, len(text)):
+            char = text[pos]
+            if char in "({":
+                depth += 1
+            elif char in ")}":
+                depth -= 1
+                if depth == 0:
+                    end = pos + 1
+                    break
+        value = _ps_literal(text[start:end])
+        if field == "required_by":
+            result[field] = {k: list(v) if isinstance(v, list) else [v] for k, v in value.items()}
+        else:
+            result[field] = [list(item) for item in value]
+    return result
+
+
+def build_argument_spec(name: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(argument_spec, AnsibleModule keyword arguments) mirroring the real module."""
+    doc = real_documentation(name)
+    spec = options_to_spec(doc.get("options") or {})
+    spec.update(_INTERNAL.get(name, {}))
+    return spec, real_constraints(name)
+
+
+class SimModule(AnsibleModule):  # type: ignore[misc]
+    """AnsibleModule that writes every outcome to the host's call log."""
+
+    sim_name = ""
+    sim_state_path = ""
+    sim_raw_args: dict[str, Any] = {}  # noqa: RUF012
+    sim_started = 0.0
+
+    def _sim_log(self, result: dict[str, Any]) -> None:
+        if not self.sim_state_path:
+            return
+        args = {k: v for k, v in self.sim_raw_args.items() if not k.startswith("_ansible_")}
+        entry = {
+            "time": sim_host.iso(sim_host.now_utc()),
+            "module": self.sim_name,
+            "args": args,
+            "changed": bool(result.get("changed", False)),
+            "failed": bool(result.get("failed", False)),
+            "skipped": bool(result.get("skipped", False)),
+            "unreachable": bool(result.get("unreachable", False)),
+            "check_mode": bool(self.sim_raw_args.get("_ansible_check_mode", False)),
+            "diff_mode": bool(self.sim_raw_args.get("_ansible_diff", False)),
+            "duration": round(time.monotonic() - self.sim_started, 4),
+        }
+        if "rc" in result:
+            entry["rc"] = result["rc"]
+        if result.get("msg") and (entry["failed"] or entry["unreachable"]):
+            entry["msg"] = result["msg"]
+        sim_host.append_call(self.sim_state_path, entry)
+
+    def exit_json(self, **kwargs: Any) -> None:
+        """Log, then exit like AnsibleModule."""
+        self._sim_log(kwargs)
+        super().exit_json(**kwargs)
+
+    def fail_json(self, msg: str, **kwargs: Any) -> None:
+        """Log, then fail like AnsibleModule."""
+        self._sim_log({**kwargs, "msg": msg, "failed": True})
+        super().fail_json(msg=msg, **kwargs)
+
+
+def _emit(result: dict[str, Any]) -> None:
+    import json
+
+    print(json.dumps(result))
+    sys.exit(1 if result.get("failed") else 0)
+
+
+def _fault_result(name: str, fault: dict[str, Any]) -> dict[str, Any]:
+    kind = str(fault.get("kind", "failed"))
+    msg = str(fault.get("msg") or "")
+    if kind == "unreachable":
+        return {
+            "unreachable": True,
+            "changed": False,
+            "msg": msg or f"simulated fault: the host is unreachable (psrp) during {name}",
+        }
+    rc = int(fault.get("rc", 1))
+    result = {"failed": True, "changed": False, "msg": msg or f"simulated fault: {name} failed with rc {rc}"}
+    if name in ("win_command", "win_shell"):
+        result.update(
+            {
+                "rc": rc,
+                "stdout": "",
+                "stderr": result["msg"],
+                "stdout_lines": [],
+                "stderr_lines": [result["msg"]],
+            }
+        )
+    return result
+
+
+def take_fault(host: sim_host.Host, name: str) -> dict[str, Any] | None:
+    """Consume one pending fault for this module, if any."""
+    for fault in host.faults:
+        target = str(fault.get("module", ""))
+        if target.split(".")[-1] == name and int(fault.get("count", 1)) > 0:
+            fault["count"] = int(fault.get("count", 1)) - 1
+            host.faults = [f for f in host.faults if int(f.get("count", 1)) > 0]
+            return fault
+    return None
+
+
+Handler = Callable[[SimModule, sim_host.Host], dict[str, Any]]
+
+
+def run(name: str, handler: Handler, extra_kwargs: dict[str, Any] | None = None) -> None:
+    """Entry point of every fake module."""
+    started = time.monotonic()
+    raw = _load_params()
+    try:
+        state_path = sim_host.state_path_from_env()
+    except sim_host.SimError as err:
+        _emit({"failed": True, "msg": str(err)})
+        return
+    SimModule.sim_name = name
+    SimModule.sim_state_path = state_path
+    SimModule.sim_raw_args = dict(raw)
+    SimModule.sim_started = started
+    with sim_host.locked(state_path):
+        host = sim_host.load_host(state_path)
+        fault = take_fault(host, name)
+        if fault is not None:
+            sim_host.save_host(host)
+            result = _fault_result(name, fault)
+            SimModule._sim_log(SimModule.__new__(SimModule), result)
+            _emit(result)
+            return
+        spec, kwargs = build_argument_spec(name)
+        kwargs.update(extra_kwargs or {})
+        module = SimModule(argument_spec=spec, **kwargs)
+        try:
+            result = handler(module, host)
+        except sim_host.SimError as err:
+            module.fail_json(msg=f"simulator: {err}")
+            return
+        if result.get("failed"):
+            msg = result.pop("msg", f"{name} failed")
+            result.pop("failed")
+            module.fail_json(msg=msg, **result)
+            return
+        if (result.get("changed") and not module.check_mode) or result.pop("_save", False):
+            sim_host.save_host(host)
+        result.pop("_save", None)
+        module.exit_json(**result)
+
+
+def check_mode_of(module: SimModule) -> bool:
+    """Whether the task runs in check mode."""
+    return bool(module.check_mode)
+
+
+def diff_of(module: SimModule) -> bool:
+    """Whether the task asked for a diff."""
+    return bool(module._diff)

@@ -1,0 +1,210 @@
+# Copyright: (c) 2026, sfb.pki maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""win_powershell: runs only the collection's fixed snapshot script (marker `# sfb.pki snapshot v1`).
+
+Implements the snapshot contract of docs/design.md ("The snapshot") generically over the simulated
+host, and keeps the real module's rules: in check mode a script runs only if it declares
+`[CmdletBinding(SupportsShouldProcess)]`; `$Ansible.Result` is flattened beyond `depth` exactly like
+the real Convert-OutputObject (objects below the depth become strings).
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import os
+import re
+from typing import Any
+
+from ansible_collections.ansible.windows.plugins.module_utils import sim_host
+
+SNAPSHOT_MARKER = "# sfb.pki snapshot v1"
+_SHOULD_PROCESS = re.compile(
+    r"\[CmdletBinding\((?:[\w=\$]+,\s*)?SupportsShouldProcess(?:=\$true)?(?:,\s*[\w=\$]+)?\)\]", re.I
+)
+_PARAMETERS = ("Keys", "Services", "Folders", "Events")
+
+
+def flatten(value: Any, depth: int) -> Any:
+    """The real module's Convert-OutputObject for JSON-like data."""
+    if value is None or isinstance(value, str | bool | int | float):
+        return value
+    if depth < 0:
+        if isinstance(value, dict):
+            return "System.Collections.Hashtable"
+        if isinstance(value, list):
+            return " ".join(str(flatten(v, -1)) for v in value)
+        return str(value)
+    if isinstance(value, list):
+        return [flatten(v, depth - 1) for v in value]
+    if isinstance(value, dict):
+        return {k: flatten(v, depth - 1) for k, v in value.items()}
+    return str(value)
+
+
+def _value(item: dict[str, Any]) -> dict[str, Any]:
+    vtype = item["type"]
+    value = item["value"]
+    if vtype in ("binary", "none"):
+        value = base64.b64encode(bytes(value)).decode("ascii")
+    elif vtype == "multistring":
+        value = list(value)
+    return {"type": vtype, "value": value}
+
+
+def _key(host: sim_host.Host, path: str, depth: int, name: str | None) -> dict[str, Any]:
+    reg = host.registry
+    full = "HKLM\\" + path.strip("\\")
+    entry: dict[str, Any] = {"name": name} if name is not None else {"path": path}
+    if not reg.exists(full):
+        entry.update({"exists": False, "values": {}, "subkeys": []})
+        return entry
+    entry["exists"] = True
+    entry["values"] = {n: _value(v) for n, v in reg.values(full).items()}
+    entry["subkeys"] = (
+        [_key(host, f"{path.strip(chr(92))}\\{sub}", depth - 1, sub) for sub in reg.subkeys(full)]
+        if depth > 0
+        else []
+    )
+    return entry
+
+
+def _need(cond: bool, what: str) -> None:
+    if not cond:
+        raise sim_host.SimError(f"snapshot parameters: {what}")
+
+
+def snapshot(host: sim_host.Host, parameters: dict[str, Any]) -> dict[str, Any]:
+    """The `$Ansible.Result` of the snapshot script for this host."""
+    unknown = [k for k in parameters if k not in _PARAMETERS]
+    if unknown:
+        raise sim_host.SimError(
+            f"A parameter cannot be found that matches parameter name '{unknown[0]}' "
+            f"(snapshot takes {', '.join(_PARAMETERS)})"
+        )
+    keys = parameters.get("Keys") or []
+    services = parameters.get("Services") or []
+    folders = parameters.get("Folders") or []
+    events = parameters.get("Events") or []
+    _need(
+        isinstance(keys, list) and all(isinstance(k, dict) and "path" in k for k in keys),
+        "Keys is a list of {path, depth}",
+    )
+    _need(
+        isinstance(services, list) and all(isinstance(s, str) for s in services),
+        "Services is a list of names",
+    )
+    _need(
+        isinstance(folders, list) and all(isinstance(f, dict) and "path" in f for f in folders),
+        "Folders is a list of {path, filter}",
+    )
+    _need(
+        isinstance(events, list) and all(isinstance(e, dict) and "log" in e and "ids" in e for e in events),
+        "Events is a list of {log, provider, ids, days}",
+    )
+    result: dict[str, Any] = {"computer_name": host.computer_name}
+    result["keys"] = []
+    for item in keys:
+        path = str(item["path"])
+        _need(not re.match(r"^(HK[A-Z_]+:?)\\", path, re.I), f"key {path!r} must be HKLM-relative")
+        result["keys"].append(_key(host, path, int(item.get("depth") or 0), None))
+    result["services"] = []
+    for name in services:
+        svc = host.service(name)
+        result["services"].append(
+            {"name": name, "exists": svc is not None, "state": svc.get("state", "stopped") if svc else None}
+        )
+    result["folders"] = []
+    for item in folders:
+        path = str(item["path"])
+        expanded = host.expand(path)
+        entry: dict[str, Any] = {
+            "path": path,
+            "expanded_path": expanded,
+            "exists": host.is_dir(expanded),
+            "files": [],
+        }
+        for f in host.glob_dir(expanded, str(item.get("filter") or "*")):
+            entry["files"].append(
+                {
+                    "name": str(f["path"]).rsplit("\\", 1)[-1],
+                    "size": len(f["content"]),
+                    "modified": sim_host.iso(f["modified"]),
+                    "content": base64.b64encode(f["content"]).decode("ascii"),
+                }
+            )
+        result["folders"].append(entry)
+    result["events"] = []
+    now = sim_host.now_utc()
+    logs = {x.lower() for x in host.event_logs}
+    for item in events:
+        log = str(item["log"])
+        provider = item.get("provider")
+        ids = [int(i) for i in item.get("ids") or []]
+        since = now - dt.timedelta(days=float(item.get("days") or 0))
+        counts = {str(i): 0 for i in ids}
+        for event in host.events:
+            if str(event["log"]).lower() != log.lower() or event["time"] < since or event["time"] > now:
+                continue
+            if provider and str(event.get("provider") or "").lower() != str(provider).lower():
+                continue
+            if int(event["id"]) in ids:
+                counts[str(event["id"])] += 1
+        result["events"].append(
+            {"log": log, "provider": provider, "exists": log.lower() in logs, "counts": counts}
+        )
+    return result
+
+
+def powershell(module: Any, host: sim_host.Host) -> dict[str, Any]:
+    """ansible.windows.win_powershell."""
+    params = module.params
+    script = params.get("script")
+    if script is None and params.get("path"):
+        path = params["path"]
+        if params.get("remote_src"):
+            entry = host.file(path)
+            if entry is None:
+                module.fail_json(msg=f"Could not find or access '{path}' on the remote host")
+            script = entry["content"].decode("utf-8-sig")
+        else:
+            if not os.path.isfile(path):
+                module.fail_json(msg=f"Could not find or access '{path}' on the Ansible Controller.")
+            with open(path, encoding="utf-8-sig") as handle:
+                script = handle.read()
+    lines = str(script or "").lstrip().splitlines()
+    if not lines or lines[0].strip() != SNAPSHOT_MARKER:
+        first = lines[0].strip() if lines else ""
+        raise sim_host.SimError(
+            f"win_powershell only runs scripts whose first line is {SNAPSHOT_MARKER!r}; got {first[:60]!r}. "
+            "The collection must not send any other PowerShell."
+        )
+    if params.get("arguments"):
+        raise sim_host.SimError("the snapshot script takes parameters, not arguments")
+    if params.get("executable") or params.get("sensitive_parameters") or params.get("chdir"):
+        raise sim_host.SimError("executable / sensitive_parameters / chdir are not used by the snapshot")
+    for option, want in (("creates", True), ("removes", False)):
+        target = params.get(option)
+        if target and (host.file(target) is not None or host.is_dir(target)) == want:
+            return {
+                "changed": False,
+                "skipped": True,
+                "msg": f"skipped, since {target} {'exists' if want else 'does not exist'}",
+            }
+    base: dict[str, Any] = {
+        "result": {},
+        "host_out": "",
+        "host_err": "",
+        "output": [],
+        "error": [],
+        "warning": [],
+        "verbose": [],
+        "debug": [],
+        "information": [],
+    }
+    if module.check_mode and not _SHOULD_PROCESS.search(str(script)):
+        return {"changed": True, "msg": "skipped, running in check mode"}
+    result = snapshot(host, dict(params.get("parameters") or {}))
+    base["result"] = flatten(result, int(params["depth"]))
+    base["changed"] = False
+    return base
