@@ -19,14 +19,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from ._blob import decode_certificate_blob, decode_crl_blob
 from ._certs import Certificate, iso, load_certificate
 from ._crl import Crl, load_crl
 from ._crlplan import DEFAULT_REFRESH_BEFORE_DAYS, crl_facts, current_crl, is_delta, issued_by
 from ._errors import PkiInputError
 from ._findings import Finding
 from ._snapshot import RegistryKey, Snapshot, SnapshotRequest
+from ._stores import physical_store, stores_of
 
 NAME = "ca"
+# Where else the CA certificate can be found by its CACertHash thumbprint (the CA's own My store first).
+CA_CERT_STORES: tuple[str, ...] = ("My", "Root", "CA")
 CONFIG_KEY = "SYSTEM\\CurrentControlSet\\Services\\CertSvc\\Configuration"
 CERTENROLL = "%windir%\\System32\\CertSrv\\CertEnroll"
 _CERTENROLL_TAIL = "\\system32\\certsrv\\certenroll"
@@ -83,6 +87,8 @@ def request(options: Mapping[str, Any], req: SnapshotRequest) -> None:
     refresh_before(options)
     req.add_key(CONFIG_KEY, 1)
     req.add_folder(CERTENROLL, "*")
+    for logical in CA_CERT_STORES:
+        req.add_key(physical_store(logical, "registry").certificates_key, 1)
 
 
 def period(unit: Any, count: Any) -> dict[str, Any] | None:
@@ -174,9 +180,12 @@ def _ca_subkey(config: RegistryKey, name: str | None) -> RegistryKey | None:
     return next(iter(config.subkeys.values()), None) if len(config.subkeys) == 1 else None
 
 
-def ca_certificate(hashes: list[str], certs: list[tuple[str, Certificate]]) -> Certificate | None:
-    """The CA's current certificate: the last CACertHash found in CertEnroll, else the only CA cert."""
-    by_print = {c.thumbprint.upper(): c for _, c in certs}
+def ca_certificate(
+    hashes: list[str], certs: list[tuple[str, Certificate]], stored: list[Certificate] | None = None
+) -> Certificate | None:
+    """The CA's current certificate: the last CACertHash found in CertEnroll or a store, else the only one."""
+    by_print = {c.thumbprint.upper(): c for c in stored or []}
+    by_print.update({c.thumbprint.upper(): c for _, c in certs})
     for thumb in reversed(hashes):
         if thumb in by_print:
             return by_print[thumb]
@@ -226,13 +235,21 @@ def ca_state(snap: Snapshot, ca_name: str | None = None) -> CaState:
         True,
         str(name) if name else None,
         sub,
-        ca_certificate(hashes, certs),
+        ca_certificate(hashes, certs, _stored_certificates(snap) if hashes else []),
         tuple(hashes),
         tuple(crls),
         tuple(certs),
         tuple(bad),
         folder,
     )
+
+
+def _stored_certificates(snap: Snapshot) -> list[Certificate]:
+    found: list[Certificate] = []
+    for logical in CA_CERT_STORES:
+        key = physical_store(logical, "registry").certificates_key
+        found.extend(_key_certificates(snap, key))
+    return found
 
 
 def describe_ca(state: CaState, cushion: int, now: datetime) -> dict[str, Any]:
@@ -355,3 +372,63 @@ def _crl_findings(
             )
         ]
     return []
+
+
+# --- the installed side: CRLs in the CA store and candidate issuers in the Root store ----------------
+# (host_info reports these through the certificates section; crl_install needs the objects themselves.)
+
+
+def request_stores(req: SnapshotRequest, crls_of: str = "CA", certificates_of: str | None = "Root") -> None:
+    """Read the CRLs of every physical location of one logical store, and optionally its certificates."""
+    for store in stores_of(crls_of):
+        req.add_key(store.crls_key, 1)
+    if certificates_of is not None:
+        for store in stores_of(certificates_of):
+            req.add_key(store.certificates_key, 1)
+
+
+def _blobs(snap: Snapshot, key_path: str) -> list[tuple[str, bytes]]:
+    key = snap.keys.get(key_path.lower())
+    if key is None or not key.exists:
+        return []
+    found = []
+    for name, sub in sorted(key.subkeys.items()):
+        raw = sub.value("Blob")
+        if isinstance(raw, str):
+            try:
+                found.append((name, base64.b64decode(raw, validate=True)))
+            except (binascii.Error, ValueError):
+                continue
+    return found
+
+
+def store_crls(snap: Snapshot, logical: str = "CA") -> list[tuple[str, Crl]]:
+    """(physical location, CRL) for each decodable CRL blob of a logical store; others are skipped."""
+    found: list[tuple[str, Crl]] = []
+    for store in stores_of(logical):
+        for name, blob in _blobs(snap, store.crls_key):
+            try:
+                der = decode_crl_blob(blob, f"{store.crls_key}\\{name}", name)
+                found.append((store.physical, Crl.from_der(der, f"HKLM\\{store.crls_key}\\{name}")))
+            except PkiInputError:
+                continue
+    return found
+
+
+def store_certificates(snap: Snapshot, logical: str = "Root") -> list[Certificate]:
+    """Each decodable certificate of every physical location of a logical store."""
+    found: list[Certificate] = []
+    for store in stores_of(logical):
+        found.extend(_key_certificates(snap, store.certificates_key))
+    return found
+
+
+def _key_certificates(snap: Snapshot, key: str) -> list[Certificate]:
+    found: list[Certificate] = []
+    for name, blob in _blobs(snap, key):
+        try:
+            der = decode_certificate_blob(blob, f"{key}\\{name}", name)
+            found.append(Certificate.from_der(der, f"HKLM\\{key}\\{name}"))
+        except PkiInputError:
+            continue
+    return found
