@@ -22,7 +22,7 @@ from collections.abc import Callable
 from functools import cached_property
 from typing import Any
 
-from ._blob import decode_certificate_blob, parse_reg_hex, sha1_hex
+from ._blob import decode_certificate_blob, encode_certificate_blob, parse_reg_hex, sha1_hex
 from ._errors import PkiInputError
 
 try:
@@ -230,10 +230,13 @@ def verify_signature(
 ) -> bool | None:
     """Check one signature: True, False, or None when the algorithm cannot be checked here."""
     name, hash_name = SIGNATURE_ALGORITHMS.get(algorithm_oid, ("", None))
+    family = _key_family(public_key)
+    if family is None:
+        return None
+    if name and _family_of_algorithm(name) != family:
+        return False  # a signature of one algorithm family cannot be made by a key of another
     try:
         if isinstance(public_key, ed25519.Ed25519PublicKey | ed448.Ed448PublicKey):
-            if name not in ("ed25519", "ed448"):
-                return False
             public_key.verify(signature, data)
             return True
         if hash_algorithm is None:
@@ -241,20 +244,12 @@ def verify_signature(
         if hash_algorithm is None:
             return None
         if isinstance(public_key, rsa.RSAPublicKey):
-            if name and "RSA" not in name and name != "rsassaPss":
-                return False
             pad = parameters if isinstance(parameters, padding.PSS | padding.PKCS1v15) else padding.PKCS1v15()
             public_key.verify(signature, data, pad, hash_algorithm)
         elif isinstance(public_key, ec.EllipticCurvePublicKey):
-            if not name.startswith("ecdsa"):
-                return False
             public_key.verify(signature, data, ec.ECDSA(hash_algorithm))
-        elif isinstance(public_key, dsa.DSAPublicKey):
-            if not name.startswith("dsa"):
-                return False
-            public_key.verify(signature, data, hash_algorithm)
         else:
-            return None
+            public_key.verify(signature, data, hash_algorithm)
     except InvalidSignature:
         return False
     except UnsupportedAlgorithm:
@@ -262,6 +257,26 @@ def verify_signature(
     except (ValueError, TypeError):
         return False
     return True
+
+
+def _key_family(public_key: Any) -> str | None:
+    if isinstance(public_key, rsa.RSAPublicKey):
+        return "rsa"
+    if isinstance(public_key, ec.EllipticCurvePublicKey):
+        return "ecdsa"
+    if isinstance(public_key, dsa.DSAPublicKey):
+        return "dsa"
+    if isinstance(public_key, ed25519.Ed25519PublicKey):
+        return "ed25519"
+    if isinstance(public_key, ed448.Ed448PublicKey):
+        return "ed448"
+    return None
+
+
+def _family_of_algorithm(name: str) -> str:
+    if "RSA" in name or name == "rsassaPss":
+        return "rsa"
+    return name.split("-", 1)[0]  # ecdsa-with-..., dsa-with-..., ed25519, ed448
 
 
 def verify_signed_by(child: Certificate, issuer: Certificate) -> bool | None:
@@ -290,7 +305,7 @@ class Certificate:
                 # Legacy roots (negative serials and the like) are a fact of Windows stores, not news.
                 warnings.simplefilter("ignore")
                 cert = x509.load_der_x509_certificate(der)
-            cert.extensions  # noqa: B018 - parse now so a broken extension fails here, not later
+                cert.extensions  # noqa: B018 - parse now so a broken extension fails here, not later
         except ValueError as exc:
             raise PkiInputError(source, f"is not a valid DER certificate: {exc}") from None
         return cls(der, cert, source)
@@ -466,6 +481,20 @@ class Certificate:
             serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
         )
         return spki
+
+    @cached_property
+    def key_identifier(self) -> bytes | None:
+        """Windows' key identifier (blob property 20): the SKI extension, else SHA-1 of the SPKI DER."""
+        value = self._extension(ExtensionOID.SUBJECT_KEY_IDENTIFIER)
+        if value is not None:
+            return bytes(value.digest)
+        if self.spki_der is None:
+            return None
+        return hashlib.sha1(self.spki_der, usedforsecurity=False).digest()
+
+    def registry_blob(self) -> bytes:
+        """The `Blob` value Windows would store for this certificate (properties 3, 20, 32)."""
+        return encode_certificate_blob(self.der, key_identifier=self.key_identifier)
 
     @cached_property
     def key_algorithm(self) -> str:
