@@ -7,11 +7,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from ansible_collections.sfb.pki.plugins.module_utils import _section_ca
+from ansible_collections.sfb.pki.plugins.module_utils import _section_certificates
 from ansible_collections.sfb.pki.plugins.module_utils._certs import Certificate, iso, load_certificate
 from ansible_collections.sfb.pki.plugins.module_utils._crl import Crl, load_crl
 from ansible_collections.sfb.pki.plugins.module_utils._crlplan import find_issuer, plan_install
 from ansible_collections.sfb.pki.plugins.module_utils._errors import PkiInputError
+from ansible_collections.sfb.pki.plugins.module_utils._section_certificates import Inventory, read_inventory
 from ansible_collections.sfb.pki.plugins.module_utils._snapshot import SnapshotRequest
 from ansible_collections.sfb.pki.plugins.modules.crl_install import DOCUMENTATION
 from ansible_collections.sfb.pki.plugins.plugin_utils._action import PkiActionError
@@ -21,6 +22,16 @@ from ansible_collections.sfb.pki.plugins.plugin_utils._crl_action import (
     crl_result,
     host_join,
 )
+
+
+def ca_store_crls(inventory: Inventory) -> list[tuple[str, Crl]]:
+    """(physical location, CRL) for every CRL the CA store holds."""
+    return [
+        (loc.physical, entry.crl)
+        for entry in inventory.crls.values()
+        for loc in entry.locations
+        if loc.store == "CA"
+    ]
 
 
 class ActionModule(CrlAction):
@@ -55,14 +66,15 @@ class ActionModule(CrlAction):
         check = bool(self._task.check_mode)
         crl, given_issuer, source = self._load_inputs(args)
         req = SnapshotRequest()
-        _section_ca.request_stores(req, "CA", None if given_issuer is not None else "Root")
-        snap = self.read_snapshot(req, task_vars)
+        _section_certificates.request({}, req)
+        inventory = read_inventory(self.read_snapshot(req, task_vars))
         if given_issuer is not None:
             issuer, issuer_from = given_issuer, "given"
         else:
-            issuer = find_issuer(crl, _section_ca.store_certificates(snap, "Root"), f"{source} on {host}")
+            roots = [e.cert for e in inventory.certificates.values() if e.physicals("Root")]
+            issuer = find_issuer(crl, roots, f"{source} on {host}")
             issuer_from = "Root store"
-        installed = _section_ca.store_crls(snap, "CA")
+        installed = ca_store_crls(inventory)
         plan = plan_install(crl, issuer, [c for _, c in installed], now, bool(args["allow_older"]), source)
         in_registry = any(loc == "registry" and c.thumbprint == crl.thumbprint for loc, c in installed)
         install = plan.install or not in_registry
@@ -115,7 +127,7 @@ class ActionModule(CrlAction):
         self, crl: Crl, req: SnapshotRequest, host: str, result: dict[str, Any], task_vars: dict[str, Any]
     ) -> None:
         """Read the CA store again: the CRL must now be in the Registry physical store."""
-        after = _section_ca.store_crls(self.read_snapshot(req, task_vars), "CA")
+        after = ca_store_crls(read_inventory(self.read_snapshot(req, task_vars)))
         if not any(loc == "registry" and c.thumbprint == crl.thumbprint for loc, c in after):
             raise PkiActionError(
                 f"host {host}: certutil -addstore CA reported success but CRL {crl.thumbprint}"

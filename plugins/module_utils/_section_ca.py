@@ -19,14 +19,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from ._blob import decode_certificate_blob, decode_crl_blob
 from ._certs import Certificate, iso, load_certificate
 from ._crl import Crl, load_crl
-from ._crlplan import DEFAULT_REFRESH_BEFORE_DAYS, crl_facts, current_crl, is_delta, issued_by
+from ._crlplan import DEFAULT_REFRESH_BEFORE_DAYS, crl_facts, current_crl, is_delta, issued_by, newest
 from ._errors import PkiInputError
 from ._findings import Finding
+from ._section_certificates import CRL_STORES, Inventory, read_inventory
 from ._snapshot import RegistryKey, Snapshot, SnapshotRequest
-from ._stores import physical_store, stores_of
+from ._stores import physical_store
 
 NAME = "ca"
 # Where else the CA certificate can be found by its CACertHash thumbprint (the CA's own My store first).
@@ -89,6 +89,8 @@ def request(options: Mapping[str, Any], req: SnapshotRequest) -> None:
     req.add_folder(CERTENROLL, "*")
     for logical in CA_CERT_STORES:
         req.add_key(physical_store(logical, "registry").certificates_key, 1)
+    for store in CRL_STORES:
+        req.add_key(store.crls_key, 1)
 
 
 def period(unit: Any, count: Any) -> dict[str, Any] | None:
@@ -206,6 +208,13 @@ class CaState:
     certificates: tuple[tuple[str, Certificate], ...] = ()
     unreadable: tuple[tuple[str, str], ...] = ()
     folder: dict[str, Any] | None = None
+    parent_crls: tuple[tuple[tuple[str, ...], Crl], ...] = ()
+
+    @property
+    def parent_crl(self) -> tuple[tuple[str, ...], Crl] | None:
+        """(physical locations, CRL): the newest installed CA-store CRL of the CA certificate's issuer."""
+        best = newest(c for _, c in self.parent_crls)
+        return next(((w, c) for w, c in self.parent_crls if c is best), None)
 
     @property
     def current(self) -> Crl | None:
@@ -231,25 +240,33 @@ def ca_state(snap: Snapshot, ca_name: str | None = None) -> CaState:
     folder = certenroll_folder(snap)
     crls, certs, bad = load_certenroll(folder)
     hashes = cert_hashes(sub.value("CACertHash")) if sub else []
+    inventory = read_inventory(snap)
+    stored = [entry.cert for entry in inventory.certificates.values()]
+    cert = ca_certificate(hashes, certs, stored)
     return CaState(
         True,
         str(name) if name else None,
         sub,
-        ca_certificate(hashes, certs, _stored_certificates(snap) if hashes else []),
+        cert,
         tuple(hashes),
         tuple(crls),
         tuple(certs),
         tuple(bad),
         folder,
+        _parent_crls(inventory, cert),
     )
 
 
-def _stored_certificates(snap: Snapshot) -> list[Certificate]:
-    found: list[Certificate] = []
-    for logical in CA_CERT_STORES:
-        key = physical_store(logical, "registry").certificates_key
-        found.extend(_key_certificates(snap, key))
-    return found
+def _parent_crls(inventory: Inventory, cert: Certificate | None) -> tuple[tuple[tuple[str, ...], Crl], ...]:
+    """Installed CA-store base CRLs named by the issuer of a subordinate CA's certificate."""
+    if cert is None or cert.self_issued:
+        return ()
+    found = []
+    for entry in inventory.crls.values():
+        where = tuple(sorted(loc.physical for loc in entry.locations if loc.store == "CA"))
+        if where and entry.crl.issuer_key == cert.issuer_key and not is_delta(entry.crl):
+            found.append((where, entry.crl))
+    return tuple(found)
 
 
 def describe_ca(state: CaState, cushion: int, now: datetime) -> dict[str, Any]:
@@ -292,7 +309,19 @@ def describe_ca(state: CaState, cushion: int, now: datetime) -> dict[str, Any]:
         "current_crl": None if current is None else current.thumbprint,
         "next_due": None if current is None else iso(current.refresh_due(cushion)),
         "days_left": None if current is None else current.days_left(now),
+        "parent": None if cert is None or cert.self_issued else cert.issuer,
+        "parent_crl": _parent_facts(state, now, cushion),
     }
+
+
+def _parent_facts(state: CaState, now: datetime, cushion: int) -> dict[str, Any] | None:
+    found = state.parent_crl
+    if found is None:
+        return None
+    where, crl = found
+    facts = crl_facts(crl, now, cushion)
+    facts["locations"] = list(where)
+    return facts
 
 
 def analyze(
@@ -307,6 +336,9 @@ def analyze(
         return result, findings
     for (file_name, crl), facts in zip(state.crls, result["crls"], strict=True):
         findings.extend(_crl_findings(file_name, crl, facts, cushion, state.name))
+    parent = state.parent_crl
+    if parent is not None:
+        findings.extend(_parent_findings(parent[1], result["parent_crl"], cushion, state.name))
     for file_name, error in state.unreadable:
         findings.append(
             Finding(
@@ -374,61 +406,37 @@ def _crl_findings(
     return []
 
 
-# --- the installed side: CRLs in the CA store and candidate issuers in the Root store ----------------
-# (host_info reports these through the certificates section; crl_install needs the objects themselves.)
-
-
-def request_stores(req: SnapshotRequest, crls_of: str = "CA", certificates_of: str | None = "Root") -> None:
-    """Read the CRLs of every physical location of one logical store, and optionally its certificates."""
-    for store in stores_of(crls_of):
-        req.add_key(store.crls_key, 1)
-    if certificates_of is not None:
-        for store in stores_of(certificates_of):
-            req.add_key(store.certificates_key, 1)
-
-
-def _blobs(snap: Snapshot, key_path: str) -> list[tuple[str, bytes]]:
-    key = snap.keys.get(key_path.lower())
-    if key is None or not key.exists:
-        return []
-    found = []
-    for name, sub in sorted(key.subkeys.items()):
-        raw = sub.value("Blob")
-        if isinstance(raw, str):
-            try:
-                found.append((name, base64.b64decode(raw, validate=True)))
-            except (binascii.Error, ValueError):
-                continue
-    return found
-
-
-def store_crls(snap: Snapshot, logical: str = "CA") -> list[tuple[str, Crl]]:
-    """(physical location, CRL) for each decodable CRL blob of a logical store; others are skipped."""
-    found: list[tuple[str, Crl]] = []
-    for store in stores_of(logical):
-        for name, blob in _blobs(snap, store.crls_key):
-            try:
-                der = decode_crl_blob(blob, f"{store.crls_key}\\{name}", name)
-                found.append((store.physical, Crl.from_der(der, f"HKLM\\{store.crls_key}\\{name}")))
-            except PkiInputError:
-                continue
-    return found
-
-
-def store_certificates(snap: Snapshot, logical: str = "Root") -> list[Certificate]:
-    """Each decodable certificate of every physical location of a logical store."""
-    found: list[Certificate] = []
-    for store in stores_of(logical):
-        found.extend(_key_certificates(snap, store.certificates_key))
-    return found
-
-
-def _key_certificates(snap: Snapshot, key: str) -> list[Certificate]:
-    found: list[Certificate] = []
-    for name, blob in _blobs(snap, key):
-        try:
-            der = decode_certificate_blob(blob, f"{key}\\{name}", name)
-            found.append(Certificate.from_der(der, f"HKLM\\{key}\\{name}"))
-        except PkiInputError:
-            continue
-    return found
+def _parent_findings(crl: Crl, facts: dict[str, Any], cushion: int, ca_name: str | None) -> list[Finding]:
+    """Findings for the issuer's CRL a subordinate CA holds in its CA store (seed 001)."""
+    fix = (
+        f"Run playbooks/crl_refresh.yml, or re-issue the CRL of {crl.issuer} on the offline root"
+        f" (`certutil -crl`), copy it here and run `certutil -addstore CA <file>`."
+    )
+    if facts["expired"]:
+        return [
+            Finding(
+                "ca_parent_crl_expired",
+                "critical",
+                f"CA {ca_name}: the installed CRL of its issuer {crl.issuer} expired on"
+                f" {facts['next_update']}",
+                fix,
+                object=crl.thumbprint,
+                thumbprint=crl.thumbprint,
+                symptoms=SYMPTOMS,
+            )
+        ]
+    if facts["due"]:
+        return [
+            Finding(
+                "ca_parent_crl_refresh_due",
+                "warning",
+                f"CA {ca_name}: the installed CRL of its issuer {crl.issuer} expires on"
+                f" {facts['next_update']} ({facts['days_left']} days left; refresh was due"
+                f" {facts['refresh_due']}, {cushion} days before)",
+                fix,
+                object=crl.thumbprint,
+                thumbprint=crl.thumbprint,
+                symptoms=SYMPTOMS,
+            )
+        ]
+    return []
