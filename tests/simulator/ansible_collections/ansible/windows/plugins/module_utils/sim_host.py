@@ -71,6 +71,14 @@ DEFAULT_ENV = {
     "TMP": "C:\\Windows\\Temp",
 }
 
+DEFAULT_DIRECTORIES = (
+    "C:\\Windows\\System32",
+    "C:\\Windows\\Temp",
+    "C:\\Program Files",
+    "C:\\ProgramData",
+    "C:\\Users\\Public",
+)
+
 PROP_SHA1 = 3
 PROP_MD5 = 4
 PROP_KEY_ID = 20
@@ -354,7 +362,9 @@ class Host:
         self.event_logs: list[str] = list(data.get("event_logs") or ["Application", "System", "Security"])
         self.events: list[dict[str, Any]] = []
         self.faults: list[dict[str, Any]] = [dict(f) for f in data.get("faults") or []]
-        self.extra: dict[str, Any] = {k: v for k, v in data.items() if k in ("description", "roles", "notes")}
+        self.extra: dict[str, Any] = {
+            k: v for k, v in data.items() if k in ("description", "sfb_role", "notes")
+        }
         self._load_registry(data)
         self._load_certificates(data)
         self._load_services(data)
@@ -378,7 +388,7 @@ class Host:
                 self.registry.set(key, "" if name == "(default)" else str(name), item["type"], item["value"])
 
     def _load_certificates(self, data: dict[str, Any]) -> None:
-        for section, content_prop, label in (("certificates", PROP_CERT, "cert"), ("crls", PROP_CRL, "crl")):
+        for section, content_prop in (("certificates", PROP_CERT), ("crls", PROP_CRL)):
             for number, entry in enumerate(data.get(section) or [], start=1):
                 store = (str(entry.get("store", "")), str(entry.get("physical", "registry")))
                 base = _store_key(*store)
@@ -396,7 +406,6 @@ class Host:
                     name = sha1_hex(der)
                 path = f"HKLM\\{base}\\{sub}\\{name}"
                 self.registry.set(path, "Blob", "binary", blob)
-                del label
 
     def _load_services(self, data: dict[str, Any]) -> None:
         for name, raw in (data.get("services") or {}).items():
@@ -416,6 +425,8 @@ class Host:
             self.services[str(name).lower()] = entry
 
     def _load_files(self, data: dict[str, Any]) -> None:
+        for directory in DEFAULT_DIRECTORIES:
+            self.mkdir(directory)
         for directory in data.get("directories") or []:
             self.mkdir(directory)
         for path, raw in (data.get("files") or {}).items():
