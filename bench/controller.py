@@ -24,6 +24,8 @@ from ansible_collections.sfb.pki.plugins.module_utils import _stores
 from ansible_collections.sfb.pki.plugins.module_utils._snapshot import Snapshot, SnapshotRequest
 from bench.corpus import NOW, Entry
 
+CERTIFICATE_SECTIONS = ("certificates", "server_certificates")
+
 
 def own_key_verify(cert: x509.Certificate) -> bool | None:
     """Verify a certificate's signature with its own public key (None: algorithm not verifiable)."""
@@ -114,20 +116,26 @@ def product(entries: list[Entry]) -> tuple[str, Callable[[], int]]:
     try:
         from ansible_collections.sfb.pki.plugins.module_utils import _host
 
-        sections = _host.select_sections(["certificates"])
-    except Exception:  # the section is not installed yet: measure the core instead
-        sections = {}
-    if sections:
-        options = {**host_info_defaults(), "sections": ["certificates"]}
+        installed = _host.available_sections()
+    except Exception:  # the host analysis is not installed yet: measure the core instead
+        installed = {}
+    # every section that derives something per certificate (the audit runs them all)
+    sections = {name: installed[name] for name in CERTIFICATE_SECTIONS if name in installed}
+    if "certificates" in sections:
+        options = {**host_info_defaults(), "sections": list(sections)}
         req = _host.build_request(sections, options)
         result = synthetic_result(entries, req)
 
         def run_section() -> int:
             snap = Snapshot.from_result(result)
             out = _host.analyze_host(sections, options, snap, NOW)
-            return len(out["certificates"].get("certificates", out["certificates"]))
+            return len(out["certificates"]["certificates"])
 
-        return "host_info certificates section (snapshot parse, blob decode, facts, findings)", run_section
+        label = (
+            f"host_info sections {', '.join(sections)} on a snapshot of the same certificates "
+            "(blob decode, facts, self-signature, chains, findings)"
+        )
+        return label, run_section
 
     from ansible_collections.sfb.pki.plugins.module_utils import _certs
 
