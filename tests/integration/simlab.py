@@ -27,7 +27,17 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
 SIMULATOR = REPO / "tests" / "simulator"
-COLLECTIONS = REPO / ".build" / "collections"
+# The collections tree ansible loads sfb.pki from: the worktree link by default; `make package` points
+# SFB_COLLECTIONS_PATH at an installed release tarball so the same runs prove the packaged copy.
+COLLECTIONS = Path(os.environ.get("SFB_COLLECTIONS_PATH") or REPO / ".build" / "collections").resolve()
+INSTALLED = COLLECTIONS / "ansible_collections" / "sfb" / "pki"
+
+
+def content_path(relative: str | Path) -> Path:
+    """A playbook or role path of the collection under test (the installed copy when there is one)."""
+    if os.environ.get("SFB_COLLECTIONS_PATH") and (INSTALLED / relative).exists():
+        return INSTALLED / relative
+    return REPO / relative
 
 
 def _load(name: str, path: Path) -> Any:
@@ -58,7 +68,7 @@ def ansible_env(extra: dict[str, str] | None = None, tmp: Path | None = None) ->
     env["ANSIBLE_DEPRECATION_WARNINGS"] = "0"
     env["ANSIBLE_FORKS"] = env.get("ANSIBLE_FORKS", "4")
     env["ANSIBLE_PIPELINING"] = "1"
-    env["ANSIBLE_ROLES_PATH"] = str(REPO / "roles")
+    env["ANSIBLE_ROLES_PATH"] = str(content_path("roles"))
     if tmp is not None:
         env["ANSIBLE_LOCAL_TEMP"] = str(tmp / "local")
         env["ANSIBLE_REMOTE_TEMP"] = str(tmp / "remote")
@@ -196,7 +206,7 @@ class SimLab:
         """Run a playbook (path relative to the repository, or absolute) against the estate."""
         path = Path(playbook)
         if not path.is_absolute():
-            path = REPO / path
+            path = content_path(path)
         cmd = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(self.inventory), str(path)]
         if extra_vars:
             cmd += ["-e", json.dumps(extra_vars)]

@@ -1,0 +1,31 @@
+# Copyright: (c) 2026, sfb.pki maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""sfb.pki.host_info: one read-only snapshot of a host, analyzed by the selected sections."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from ansible_collections.sfb.pki.plugins.module_utils._host import (
+    analyze_host,
+    build_request,
+    select_sections,
+)
+from ansible_collections.sfb.pki.plugins.modules.host_info import DOCUMENTATION
+from ansible_collections.sfb.pki.plugins.plugin_utils._action import PkiAction
+
+
+class ActionModule(PkiAction):
+    """Read the host once and return every selected section plus findings; never changes anything."""
+
+    DOCUMENTATION = DOCUMENTATION
+
+    def run_pki(self, args: dict[str, Any], task_vars: dict[str, Any]) -> dict[str, Any]:
+        """Snapshot, analyze, return."""
+        sections = select_sections(args.get("sections"))
+        snap = self.read_snapshot(build_request(sections, args), task_vars)
+        out = analyze_host(sections, args, snap, datetime.now(UTC))
+        out["computer_name"] = snap.computer_name
+        out["changed"] = False
+        return out

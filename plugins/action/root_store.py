@@ -1,0 +1,135 @@
+# Copyright: (c) 2026, sfb.pki maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""sfb.pki.root_store: plan the Registry Root/CA stores from one snapshot, then write with win_regedit."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+from datetime import UTC, datetime
+from typing import Any
+
+from ansible.errors import AnsibleError
+
+from ansible_collections.sfb.pki.plugins.module_utils import _section_certificates as certificates
+from ansible_collections.sfb.pki.plugins.module_utils._errors import PkiInputError
+from ansible_collections.sfb.pki.plugins.module_utils._rootplan import (
+    Operation,
+    desired_roots,
+    plan_root_store,
+    store_diff,
+)
+from ansible_collections.sfb.pki.plugins.module_utils._section_certificates import Inventory, Location
+from ansible_collections.sfb.pki.plugins.module_utils._snapshot import SnapshotRequest
+from ansible_collections.sfb.pki.plugins.module_utils._stores import HIVE
+from ansible_collections.sfb.pki.plugins.modules.root_store import DOCUMENTATION
+from ansible_collections.sfb.pki.plugins.plugin_utils._action import PkiAction, PkiActionError, reg_binary
+
+
+class ActionModule(PkiAction):
+    """Desired state of the machine Root store, at the physical-store level."""
+
+    DOCUMENTATION = DOCUMENTATION
+
+    def _root_inputs(self, roots: list[dict[str, Any]]) -> list[tuple[str, bytes | str, str]]:
+        """(source, data, state) of each `roots` entry; file paths are read on the controller."""
+        out: list[tuple[str, bytes | str, str]] = []
+        for index, entry in enumerate(roots):
+            name = f"roots[{index}]"
+            content, path = entry.get("content"), entry.get("path")
+            if (content is None) == (path is None):
+                raise PkiInputError(name, "give exactly one of content or path")
+            if path is not None:
+                try:
+                    found = self._find_needle("files", path)
+                    with open(found, "rb") as handle:
+                        data: bytes | str = handle.read()
+                except (AnsibleError, OSError) as err:
+                    raise PkiInputError(f"{name}.path {path}", f"cannot be read: {err}") from err
+                out.append((f"{name}.path {path}", data, entry["state"]))
+            else:
+                out.append((f"{name}.content", str(content), entry["state"]))
+        return out
+
+    def _backup_dir(self, args: dict[str, Any], task_vars: dict[str, Any]) -> str:
+        base = args.get("backup_dir") or os.path.join(
+            str(task_vars.get("playbook_dir") or os.getcwd()), "pki_backups"
+        )
+        return os.path.join(base, self.host_name(task_vars))
+
+    def _backup(
+        self, op: Operation, inv: Inventory, folder: str, computer: str | None, host: str
+    ) -> list[str]:
+        """Save the DER and a JSON record of the copy about to be removed; returns the files written."""
+        entry = inv.certificates[op.thumbprint]
+        blob = entry.blobs.get(Location(op.store, op.physical))
+        os.makedirs(folder, exist_ok=True)
+        stem = os.path.join(folder, f"{op.store}-{op.physical}-{op.thumbprint}")
+        record = {
+            "host": host,
+            "computer_name": computer,
+            "store": op.store,
+            "physical": op.physical,
+            "thumbprint": op.thumbprint,
+            "subject": entry.cert.subject,
+            "issuer": entry.cert.issuer,
+            "not_after": entry.cert.not_after.isoformat(),
+            "reason": op.reason,
+            "time": datetime.now(UTC).isoformat(timespec="seconds"),
+            "registry_key": f"{HIVE}:\\{op.key}",
+            "blob_base64": base64.b64encode(blob).decode("ascii") if blob is not None else None,
+            "blob_hex": reg_binary(blob) if blob is not None else None,
+        }
+        with open(stem + ".der", "wb") as handle:
+            handle.write(entry.cert.der)
+        with open(stem + ".json", "w", encoding="utf-8") as handle:
+            json.dump(record, handle, indent=2)
+            handle.write("\n")
+        return [stem + ".der", stem + ".json"]
+
+    def run_pki(self, args: dict[str, Any], task_vars: dict[str, Any]) -> dict[str, Any]:
+        """Validate input, snapshot, plan, then add before remove."""
+        desired = desired_roots(self._root_inputs(args["roots"]))
+        req = SnapshotRequest()
+        certificates.request(args, req)
+        snap = self.read_snapshot(req, task_vars)
+        inv = certificates.read_inventory(snap)
+        now = datetime.now(UTC)
+        plan = plan_root_store(inv, desired, now, args["pin_policy_roots"], args["subordinates"])
+        result: dict[str, Any] = {
+            "changed": plan.changed,
+            "operations": [op.as_dict() for op in plan.operations],
+            "reported": [f.as_dict() for f in plan.reported],
+            "backups": [],
+        }
+        if self._task.diff and plan.changed:
+            result["diff"] = store_diff(inv, plan)
+        if self._task.check_mode or not plan.changed:
+            return result
+        host = self.host_name(task_vars)
+        folder = self._backup_dir(args, task_vars)
+        done: list[Operation] = []
+        backups: list[str] = []
+        for op in plan.operations:
+            direction = "to" if op.action == "add" else "from"
+            step = f"{op.action} {op.thumbprint} ({op.reason}) {direction} {op.store}"
+            try:
+                if op.action == "add":
+                    self.regedit_set_binary(step, op.key, "Blob", plan.blobs[op.thumbprint], task_vars)
+                else:
+                    try:
+                        backups.extend(self._backup(op, inv, folder, snap.computer_name, host))
+                    except OSError as err:
+                        raise PkiActionError(
+                            f"host {host}: {step}: backup to {folder} failed, nothing removed: {err}"
+                        ) from err
+                    self.regedit_delete_key(step, op.key, task_vars)
+            except PkiActionError as err:
+                err.partial = dict(
+                    result, changed=bool(done), operations=[o.as_dict() for o in done], backups=backups
+                )
+                raise
+            done.append(op)
+        result["backups"] = backups
+        return result

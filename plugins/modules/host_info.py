@@ -1,0 +1,355 @@
+# Copyright: (c) 2026, sfb.pki maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# This module is an action plugin (plugins/action/host_info.py); this file holds its documentation.
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: host_info
+short_description: Read a Skype for Business / Lync server's PKI state in one round trip
+version_added: 0.1.0
+description:
+  - Reads everything the collection needs to know about a Windows host's PKI with exactly one
+    M(ansible.windows.win_powershell) call to a fixed, read-only script; all interpretation runs on
+    the controller.
+  - The C(certificates) section reads every physical location of the machine stores
+    C(Root) (registry, group_policy, enterprise, third_party), C(CA) (registry, group_policy, enterprise)
+    and C(My) (registry), including the CRLs kept under C(CA), and reports each certificate with the
+    physical stores it sits in.
+  - The C(services) section reads each listed SfB service's registry C(Start) and C(DelayedAutostart)
+    values and run state, and the .NET Framework 4 C(Release), and reports services that are not
+    Automatic (Delayed Start).
+  - Returns C(findings), each with the exact fix. A corrupt registry value is a finding, never a failure.
+  - Never changes anything; runs the same in check mode.
+author:
+  - sfb.pki maintainers
+options:
+  sections:
+    description:
+      - The sections to read and analyze. Omit to run every installed section.
+    type: list
+    elements: str
+    choices: [certificates, server_certificates, services, ca, events]
+  certificate_expiry_days:
+    description:
+      - C(certificates) section. A CA certificate that expires within this many days is reported as
+        C(expiring_ca).
+    type: int
+    default: 60
+  server_certificate_expiry_days:
+    description:
+      - C(server_certificates) section. A server certificate in C(My) that expires within this many days
+        is reported as C(server_cert_expiring); an expired one as C(server_cert_expired).
+    type: int
+    default: 30
+  events_days:
+    description:
+      - C(events) section. Count the symptom events (Lync Server 32042, 30998, 61029, 41025, 41026,
+        32174; System Schannel 36888, 36874; Application CertificationAuthority 100 with 0x80092013)
+        logged in the last this many days (1 to 365).
+    type: int
+    default: 7
+  services:
+    description:
+      - C(services) section. Service names (not display names) that must be Automatic (Delayed Start).
+    type: list
+    elements: str
+    default: [RTCCLSAGT, REPLICA]
+attributes:
+  check_mode:
+    support: full
+    description: Reads only; the snapshot script declares SupportsShouldProcess so it runs in check mode.
+  diff_mode:
+    support: none
+  platform:
+    platforms: windows
+notes:
+  - Runs as an action plugin on the controller; the host needs only the ansible.windows collection's
+    modules (M(ansible.windows.win_powershell)).
+  - The script takes its inputs as parameters and never embeds a user value in PowerShell text.
+seealso:
+  - module: sfb.pki.root_store
+  - module: ansible.windows.win_powershell
+"""
+
+EXAMPLES = r"""
+- name: Read the certificate stores of every server
+  sfb.pki.host_info:
+    sections:
+      - certificates
+  register: pki
+
+- name: Show the critical findings
+  ansible.builtin.debug:
+    msg: "{{ pki.findings | selectattr('severity', 'equalto', 'critical') | list }}"
+
+- name: Roots that only Group Policy delivers
+  ansible.builtin.debug:
+    msg: >-
+      {{ pki.findings | selectattr('id', 'equalto', 'gpo_only_root')
+         | map(attribute='thumbprint') | list }}
+
+- name: Read the SfB services and the .NET release
+  sfb.pki.host_info:
+    sections:
+      - services
+    services: [RTCCLSAGT, REPLICA, RTCSRV]
+  register: sfb
+
+- name: Services that are not Automatic (Delayed Start)
+  ansible.builtin.debug:
+    msg: "{{ sfb.services.drifted }} (.NET {{ sfb.services.netfx_version }})"
+"""
+
+RETURN = r"""
+computer_name:
+  description: The host's NetBIOS computer name as the host reports it.
+  returned: always
+  type: str
+  sample: FE01
+certificates:
+  description: The C(certificates) section.
+  returned: when the certificates section is selected
+  type: dict
+  contains:
+    certificates:
+      description: One entry per distinct certificate (by SHA-1 thumbprint), wherever it sits.
+      type: list
+      elements: dict
+      contains:
+        thumbprint:
+          description: SHA-1 of the DER, uppercase hex (the registry key name).
+          type: str
+          sample: A8985D3A65E5E5C4B2D7D66D40C6DD2FB19C5436
+        subject:
+          description: Subject, RFC 4514.
+          type: str
+        issuer:
+          description: Issuer, RFC 4514.
+          type: str
+        locations:
+          description: Every physical store holding it.
+          type: list
+          elements: dict
+          sample: [{store: Root, physical: group_policy}]
+        self_signed:
+          description: The signature verifies with the certificate's own key; null when it cannot be checked
+            (an algorithm such as MD2 that cannot be verified here).
+          type: bool
+        self_issued:
+          description: Subject equals issuer (a key-rollover certificate is self-issued but not self-signed).
+          type: bool
+        is_ca:
+          description: Basic constraints CA flag.
+          type: bool
+        signature_algorithm:
+          description: Signature algorithm name.
+          type: str
+          sample: sha256WithRSAEncryption
+        weak_signature:
+          description: Signed with MD2, MD5 or SHA-1.
+          type: bool
+        not_after:
+          description: End of validity, ISO 8601 UTC.
+          type: str
+        expired:
+          description: Whether not_after has passed.
+          type: bool
+        days_left:
+          description: Whole days until not_after (negative once expired).
+          type: int
+        ekus:
+          description: Extended key usage OIDs (empty when the extension is absent).
+          type: list
+          elements: str
+    crls:
+      description: CRLs in the C(CA) store locations.
+      type: list
+      elements: dict
+      contains:
+        thumbprint:
+          description: SHA-1 of the CRL DER, uppercase hex.
+          type: str
+        issuer:
+          description: CRL issuer, RFC 4514.
+          type: str
+        this_update:
+          description: ISO 8601 UTC.
+          type: str
+        next_update:
+          description: ISO 8601 UTC, null when absent.
+          type: str
+        crl_number:
+          description: CRL number, null when absent.
+          type: int
+        locations:
+          description: Physical stores holding the CRL.
+          type: list
+          elements: dict
+    undecodable:
+      description: Registry values that could not be decoded, with the reason (also reported as findings).
+      type: list
+      elements: dict
+server_certificates:
+  description: The C(server_certificates) section.
+  returned: when the server_certificates section is selected
+  type: dict
+  contains:
+    certificates:
+      description: One entry per non-CA certificate in C(My) usable for TLS server authentication
+        (Server Authentication EKU, or no EKU extension).
+      type: list
+      elements: dict
+      contains:
+        thumbprint:
+          description: SHA-1 thumbprint, uppercase hex.
+          type: str
+        subject:
+          description: Subject, RFC 4514.
+          type: str
+        ekus:
+          description: EKU OIDs, null when the extension is absent (any purpose).
+          type: list
+          elements: str
+        client_auth:
+          description: Whether Client Authentication is allowed (KB4023993).
+          type: bool
+        days_left:
+          description: Whole days until not_after.
+          type: int
+        chain:
+          description: The chain built through the host's Root and CA stores, leaf first.
+          type: list
+          elements: dict
+          sample: [{thumbprint: 3DFB6A83366BAD70DC4427565A64A07A0733EA49, subject: CN=fe01.contoso.com}]
+        chain_complete:
+          description: Whether the chain reaches a self-signed root.
+          type: bool
+        root_trusted:
+          description: Whether that root is in the machine's Trusted Root store.
+          type: bool
+        lpe:
+          description: Lync Phone Edition readiness. C(anchor) is the first chain certificate that phone
+            firmware ships (null when none); C(baselines) maps RTM, CU10 and CU11 to C(trusted),
+            C(untrusted), C(expired) (the firmware's root has expired) or C(unknown) (broken chain).
+          type: dict
+          sample: {anchor: {thumbprint: A8985D3A65E5E5C4B2D7D66D40C6DD2FB19C5436, added: CU11},
+                   baselines: {RTM: untrusted, CU10: untrusted, CU11: trusted}}
+events:
+  description: The C(events) section.
+  returned: when the events section is selected
+  type: dict
+  contains:
+    days:
+      description: The window counted, in days.
+      type: int
+    since:
+      description: Start of the window, ISO 8601 UTC.
+      type: str
+    counts:
+      description: Event count per event id (as a string) over the window.
+      type: dict
+      sample: {"32042": 12, "36888": 0}
+    logs:
+      description: The logs read and whether they exist on the host.
+      type: list
+      elements: dict
+    observed:
+      description: Each event seen at least once, with what it means and the finding ids that explain it.
+      type: list
+      elements: dict
+      sample: [{id: 32042, log: Lync Server, count: 12, label: event 32042 (Lync Server),
+                causes: [subordinate_in_root, gpo_only_root]}]
+services:
+  description: The C(services) section.
+  returned: when the services section is selected
+  type: dict
+  contains:
+    services:
+      description: One entry per service in O(services), in that order.
+      type: list
+      elements: dict
+      contains:
+        name:
+          description: Service name.
+          type: str
+          sample: RTCCLSAGT
+        exists:
+          description: Whether the service is installed.
+          type: bool
+        start:
+          description: The C(Start) value of C(HKLM\SYSTEM\CurrentControlSet\Services\<name>)
+            (2 automatic, 3 manual, 4 disabled); null when the service is absent.
+          type: int
+          sample: 2
+        delayed:
+          description: The C(DelayedAutostart) value (0 when the value is absent); null when the service is absent.
+          type: int
+          sample: 1
+        start_mode:
+          description: C(delayed), C(auto), C(manual), C(disabled), C(boot), C(system), C(unknown), or
+            C(absent) when the service is not installed.
+          type: str
+          sample: delayed
+        state:
+          description: Run state as the host reports it (C(running), C(stopped), ...); null when absent.
+          type: str
+          sample: running
+        drift:
+          description: The service is installed and is not Automatic (Delayed Start).
+          type: bool
+    drifted:
+      description: Names of the services with C(drift=true).
+      type: list
+      elements: str
+      sample: [RTCCLSAGT]
+    missing:
+      description: Names of the services that are not installed.
+      type: list
+      elements: str
+    netfx_release:
+      description: The .NET Framework 4 C(Release) value, null when .NET 4 is not installed.
+      type: int
+      sample: 528040
+    netfx_version:
+      description: The .NET Framework version that release stands for, null below 4.5.
+      type: str
+      sample: "4.8"
+    netfx_repair_ready:
+      description: The release is at least 379893 (.NET 4.5.2), which the SfB Core Components repair needs.
+      type: bool
+findings:
+  description: Problems found, most severe first.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    id:
+      description: Stable identifier, for example C(gpo_only_root), C(subordinate_in_root),
+        C(subordinate_in_policy_root), C(weak_signature_ca), C(expired_ca), C(expiring_ca),
+        C(undecodable_blob), C(unverifiable_root); C(server_cert_eku), C(server_cert_expired),
+        C(server_cert_expiring), C(server_cert_chain_incomplete), C(lpe_firmware_baseline),
+        C(lpe_root_expired), C(lpe_root_not_in_firmware) (C(server_certificates) section).
+        C(undecodable_blob), C(unverifiable_root), C(service_disabled), C(service_not_delayed_start).
+      type: str
+    severity:
+      description: info, warning or critical.
+      type: str
+    object:
+      description: What the finding is about (a thumbprint, registry path, service or file).
+      type: str
+    thumbprint:
+      description: Certificate thumbprint when the finding is about a certificate.
+      type: str
+    message:
+      description: What is wrong and why it matters.
+      type: str
+    fix:
+      description: The exact remedy.
+      type: str
+    symptoms:
+      description: Event IDs or errors this problem causes.
+      type: list
+      elements: str
+"""

@@ -1,0 +1,179 @@
+# Copyright: (c) 2026, sfb.pki maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# This module is an action plugin (plugins/action/root_store.py); this file holds its documentation.
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: root_store
+short_description: Pin roots into the Registry physical Root store and move subordinates out of Trusted Root
+version_added: 0.1.0
+description:
+  - Manages the machine C(Root) store of a Windows host at the level of its physical stores, which
+    M(ansible.windows.win_certificate_store) cannot see.
+  - Reads the host once (the same read-only snapshot as M(sfb.pki.host_info)), plans on the controller,
+    and writes only through M(ansible.windows.win_regedit) in the Registry physical stores
+    (C(HKLM\SOFTWARE\Microsoft\SystemCertificates\ROOT) and C(...\CA)). Group Policy, Enterprise and
+    Third-Party copies are never changed; problems there are reported.
+  - A root delivered only by Group Policy (or AD Enterprise) is also written to the Registry store, so a
+    Group Policy refresh cannot make it disappear for a moment (KB4560600).
+  - A certificate in the Registry Root store whose signature provably does not verify with its own key
+    (a subordinate CA, or a key-rollover cross certificate) is copied to the Registry C(CA) store and then
+    removed from C(Root) (KB2795828). When the self-signature cannot be checked (for example MD2) it is
+    only reported.
+  - Adds always happen before removes, and every certificate is backed up on the controller before it is
+    removed, so an interrupted run never loses a certificate; a rerun converges.
+  - A healthy host costs one round trip (the snapshot); each drifted certificate at most two more.
+author:
+  - sfb.pki maintainers
+options:
+  roots:
+    description:
+      - Certificates that must (or must not) be in the Registry physical Root store.
+      - Each entry gives the certificate by C(content) or by C(path); one entry may hold several certificates
+        (a PEM bundle).
+      - A certificate wanted C(present) must be a self-signed CA; anything else, and any input that is not a
+        certificate, fails the task before the host is touched.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      content:
+        description:
+          - PEM (one or more certificates), base64 DER, or a registry Blob as base64.
+          - Mutually exclusive with O(roots[].path).
+        type: str
+      path:
+        description:
+          - Path on the controller to a PEM or DER file. A relative path is searched like a C(files/) lookup.
+          - Mutually exclusive with O(roots[].content).
+        type: path
+      state:
+        description:
+          - V(present) adds the certificate to the Registry Root store when it is not there.
+          - V(absent) removes only the Registry copy (after backing it up) and reports copies in the
+            Group Policy, Enterprise or Third-Party stores, which it cannot remove.
+        type: str
+        choices: [present, absent]
+        default: present
+  pin_policy_roots:
+    description:
+      - Write every self-signed, unexpired root found only in the Group Policy or Enterprise Root stores to
+        the Registry Root store as well.
+    type: bool
+    default: true
+  subordinates:
+    description:
+      - What to do with a certificate in the Registry Root store that is provably not self-signed.
+      - V(move) copies it to the Registry CA store (when missing), backs it up and removes it from Root.
+      - V(report) only reports it.
+      - Subordinates placed in Root by Group Policy are always reported (only the GPO can fix them).
+    type: str
+    choices: [move, report]
+    default: move
+  backup_dir:
+    description:
+      - Controller directory where every certificate is saved before it is removed, as
+        C(<backup_dir>/<inventory_hostname>/<Store>-<physical>-<THUMBPRINT>.der) plus a C(.json) record (host,
+        store, physical location, registry key, time, and the original registry Blob).
+      - Defaults to C(pki_backups) under the playbook directory.
+      - See C(docs/root_store.md) or the C(sfb.pki.restore_certificate) playbook to restore one.
+    type: path
+attributes:
+  check_mode:
+    support: full
+    description: Returns exactly the operations a real run would perform and writes nothing, not even backups.
+  diff_mode:
+    support: full
+    description: Shows the before and after thumbprint listing of every physical store that changes.
+  platform:
+    platforms: windows
+notes:
+  - Runs as an action plugin on the controller; the host needs only the ansible.windows collection.
+  - Expired roots and certificates whose Blob cannot be decoded are reported, never removed.
+seealso:
+  - module: sfb.pki.host_info
+  - module: ansible.windows.win_regedit
+  - module: ansible.windows.win_certificate_store
+"""
+
+EXAMPLES = r"""
+- name: Pin GPO-only roots and move subordinates out of Trusted Root (the defaults)
+  sfb.pki.root_store:
+
+- name: Make sure the offline root is in the Registry store, retire an old one, only report subordinates
+  sfb.pki.root_store:
+    roots:
+      - path: files/contoso-root-2026.cer
+      - content: "{{ lookup('ansible.builtin.file', 'files/contoso-root-2016.pem') }}"
+        state: absent
+    subordinates: report
+    backup_dir: /srv/pki-backups
+
+- name: Show what would change on every host
+  sfb.pki.root_store:
+  check_mode: true
+  diff: true
+  register: plan
+
+- name: List the planned operations
+  ansible.builtin.debug:
+    var: plan.operations
+"""
+
+RETURN = r"""
+operations:
+  description: The registry operations, in execution order (adds first). In check mode, the operations a
+    real run would perform; after a failure, the ones that completed.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    action:
+      description: V(add) (write the Blob) or V(remove) (delete the thumbprint key).
+      type: str
+    store:
+      description: Logical store, C(Root) or C(CA).
+      type: str
+    physical:
+      description: Physical store, always C(registry).
+      type: str
+    thumbprint:
+      description: SHA-1 thumbprint, uppercase hex.
+      type: str
+    subject:
+      description: Certificate subject, RFC 4514.
+      type: str
+    reason:
+      description: V(requested), V(requested_absent), V(pin_policy_root) or V(move_subordinate).
+      type: str
+    key:
+      description: The registry key written or deleted.
+      type: str
+  sample:
+    - action: add
+      store: Root
+      physical: registry
+      thumbprint: 5FB7EE0633E259DBAD0C4C9AE6D38F1A61C7DC25
+      subject: CN=DigiCert High Assurance EV Root CA,OU=www.digicert.com,O=DigiCert Inc,C=US
+      reason: pin_policy_root
+      key: "HKLM\\SOFTWARE\\Microsoft\\SystemCertificates\\ROOT\\Certificates\\\
+        5FB7EE0633E259DBAD0C4C9AE6D38F1A61C7DC25"
+reported:
+  description: Problems in the Root store this run does not change (GPO subordinates, unverifiable or expired
+    roots, undecodable blobs, copies it cannot remove), as findings with the exact fix.
+  returned: always
+  type: list
+  elements: dict
+backups:
+  description: Files written on the controller before removals (DER and JSON).
+  returned: always
+  type: list
+  elements: str
+diff:
+  description: Before/after per changed physical store.
+  returned: when diff mode is on and something changes
+  type: list
+  elements: dict
+"""

@@ -1,0 +1,216 @@
+# Copyright: (c) 2026, sfb.pki maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The fixed, read-only PowerShell snapshot script run by ansible.windows.win_powershell.
+
+It is the only PowerShell the collection ships. Inputs arrive as win_powershell `parameters`
+(Keys, Services, Folders, Events; see SnapshotRequest.parameters()); the output shape is the
+contract in docs/design.md, "The snapshot". The script only reads: registry keys are opened
+read-only through .NET, services, folders and event logs are only queried.
+"""
+
+from __future__ import annotations
+
+SNAPSHOT_MARKER = "# sfb.pki snapshot v1"
+
+SNAPSHOT_SCRIPT = r"""# sfb.pki snapshot v1
+# Read-only: returns registry keys, services, folder files and event counts as $Ansible.Result.
+[CmdletBinding(SupportsShouldProcess)]
+param (
+    [object[]]$Keys = @(),
+    [object[]]$Services = @(),
+    [object[]]$Folders = @(),
+    [object[]]$Events = @()
+)
+
+$ErrorActionPreference = 'Stop'
+
+function Get-Field {
+    param ([object]$Item, [string]$Name)
+    if ($null -eq $Item) { return $null }
+    if ($Item -is [System.Collections.IDictionary]) { return $Item[$Name] }
+    return $Item.$Name
+}
+
+function ConvertTo-SnapshotValue {
+    param ([Microsoft.Win32.RegistryKey]$Key, [string]$Name)
+    $kind = $Key.GetValueKind($Name)
+    $data = $Key.GetValue($Name, $null, [Microsoft.Win32.RegistryValueOptions]::DoNotExpandEnvironmentNames)
+    $entry = @{}
+    if ($kind -eq [Microsoft.Win32.RegistryValueKind]::Binary) {
+        $entry['type'] = 'binary'
+        $entry['value'] = [Convert]::ToBase64String([byte[]]$data)
+    }
+    elseif ($kind -eq [Microsoft.Win32.RegistryValueKind]::DWord) {
+        $entry['type'] = 'dword'
+        $entry['value'] = [BitConverter]::ToUInt32([BitConverter]::GetBytes([int32]$data), 0)
+    }
+    elseif ($kind -eq [Microsoft.Win32.RegistryValueKind]::QWord) {
+        $entry['type'] = 'qword'
+        $entry['value'] = [BitConverter]::ToUInt64([BitConverter]::GetBytes([int64]$data), 0)
+    }
+    elseif ($kind -eq [Microsoft.Win32.RegistryValueKind]::String) {
+        $entry['type'] = 'string'
+        $entry['value'] = [string]$data
+    }
+    elseif ($kind -eq [Microsoft.Win32.RegistryValueKind]::ExpandString) {
+        $entry['type'] = 'expandstring'
+        $entry['value'] = [string]$data
+    }
+    elseif ($kind -eq [Microsoft.Win32.RegistryValueKind]::MultiString) {
+        $entry['type'] = 'multistring'
+        $list = New-Object -TypeName System.Collections.Generic.List[string]
+        foreach ($line in [string[]]$data) { $list.Add($line) }
+        $entry['value'] = $list
+    }
+    else {
+        $entry['type'] = 'none'
+        if ($data -is [byte[]]) { $entry['value'] = [Convert]::ToBase64String($data) }
+        else { $entry['value'] = $null }
+    }
+    return $entry
+}
+
+function Read-RegistryKey {
+    param ([Microsoft.Win32.RegistryKey]$Parent, [string]$SubPath, [int]$Depth)
+    $entry = @{}
+    $entry['exists'] = $false
+    $entry['values'] = @{}
+    $entry['subkeys'] = New-Object -TypeName System.Collections.Generic.List[object]
+    $key = $null
+    try {
+        $key = $Parent.OpenSubKey($SubPath, $false)
+    }
+    catch {
+        $entry['exists'] = $true
+        $entry['error'] = $_.Exception.Message
+        return $entry
+    }
+    if ($null -eq $key) { return $entry }
+    try {
+        $entry['exists'] = $true
+        foreach ($name in $key.GetValueNames()) {
+            try {
+                $entry['values'][$name] = ConvertTo-SnapshotValue -Key $key -Name $name
+            }
+            catch {
+                $entry['values'][$name] = @{ 'type' = 'error'; 'value' = $_.Exception.Message }
+            }
+        }
+        if ($Depth -gt 0) {
+            foreach ($childName in $key.GetSubKeyNames()) {
+                $child = Read-RegistryKey -Parent $key -SubPath $childName -Depth ($Depth - 1)
+                $child['name'] = $childName
+                $entry['subkeys'].Add($child)
+            }
+        }
+    }
+    finally {
+        $key.Close()
+    }
+    return $entry
+}
+
+$hklm = [Microsoft.Win32.RegistryKey]::OpenBaseKey(
+    [Microsoft.Win32.RegistryHive]::LocalMachine, [Microsoft.Win32.RegistryView]::Registry64)
+
+$keyResults = New-Object -TypeName System.Collections.Generic.List[object]
+foreach ($request in $Keys) {
+    $path = [string](Get-Field -Item $request -Name 'path')
+    $depth = [int](Get-Field -Item $request -Name 'depth')
+    $entry = Read-RegistryKey -Parent $hklm -SubPath $path -Depth $depth
+    $entry['path'] = $path
+    $keyResults.Add($entry)
+}
+
+$serviceResults = New-Object -TypeName System.Collections.Generic.List[object]
+foreach ($serviceName in $Services) {
+    $name = [string]$serviceName
+    $entry = @{}
+    $entry['name'] = $name
+    $pattern = [System.Management.Automation.WildcardPattern]::Escape($name)
+    $service = Get-Service -Name $pattern -ErrorAction SilentlyContinue
+    if ($null -eq $service) {
+        $entry['exists'] = $false
+        $entry['state'] = $null
+    }
+    else {
+        $entry['exists'] = $true
+        $entry['state'] = ([string]@($service)[0].Status).ToLowerInvariant()
+    }
+    $serviceResults.Add($entry)
+}
+
+$folderResults = New-Object -TypeName System.Collections.Generic.List[object]
+foreach ($request in $Folders) {
+    $path = [string](Get-Field -Item $request -Name 'path')
+    $filter = [string](Get-Field -Item $request -Name 'filter')
+    if (-not $filter) { $filter = '*' }
+    $expanded = [System.Environment]::ExpandEnvironmentVariables($path)
+    $entry = @{}
+    $entry['path'] = $path
+    $entry['expanded_path'] = $expanded
+    $entry['files'] = New-Object -TypeName System.Collections.Generic.List[object]
+    $entry['exists'] = [bool](Test-Path -LiteralPath $expanded -PathType Container)
+    if ($entry['exists']) {
+        foreach ($file in @(Get-ChildItem -LiteralPath $expanded -File -Filter $filter)) {
+            $item = @{}
+            $item['name'] = $file.Name
+            $item['size'] = [int64]$file.Length
+            $item['modified'] = $file.LastWriteTimeUtc.ToString(
+                "yyyy-MM-dd'T'HH:mm:ss'Z'", [System.Globalization.CultureInfo]::InvariantCulture)
+            $item['content'] = [Convert]::ToBase64String([System.IO.File]::ReadAllBytes($file.FullName))
+            $entry['files'].Add($item)
+        }
+    }
+    $folderResults.Add($entry)
+}
+
+$eventResults = New-Object -TypeName System.Collections.Generic.List[object]
+foreach ($request in $Events) {
+    $log = [string](Get-Field -Item $request -Name 'log')
+    $provider = Get-Field -Item $request -Name 'provider'
+    $days = [int](Get-Field -Item $request -Name 'days')
+    $ids = @(Get-Field -Item $request -Name 'ids' | ForEach-Object { [int]$_ })
+    $entry = @{}
+    $entry['log'] = $log
+    $entry['provider'] = $provider
+    $match = [string](Get-Field -Item $request -Name 'match')
+    if ($match) { $entry['match'] = $match }
+    $entry['counts'] = @{}
+    foreach ($id in $ids) { $entry['counts'][[string]$id] = 0 }
+    $logInfo = Get-WinEvent -ListLog $log -ErrorAction SilentlyContinue
+    $entry['exists'] = ($null -ne $logInfo)
+    if ($entry['exists'] -and $ids.Count -gt 0) {
+        $since = (Get-Date).AddDays(-$days)
+        # FilterHashtable turns ids into one XPath query; keep each query short.
+        for ($start = 0; $start -lt $ids.Count; $start += 20) {
+            $end = [Math]::Min($start + 20, $ids.Count) - 1
+            $filterTable = @{ LogName = $log; StartTime = $since; Id = [int[]]$ids[$start..$end] }
+            if ($provider) { $filterTable['ProviderName'] = [string]$provider }
+            try {
+                foreach ($record in @(Get-WinEvent -FilterHashtable $filterTable -ErrorAction Stop)) {
+                    # With a match text, count only events whose message contains it (e.g. an error code).
+                    $text = ([string]$record.Message).ToLowerInvariant()
+                    if ($match -and -not $text.Contains($match.ToLowerInvariant())) { continue }
+                    $entry['counts'][[string]$record.Id] = $entry['counts'][[string]$record.Id] + 1
+                }
+            }
+            catch {
+                if ($_.FullyQualifiedErrorId -notlike 'NoMatchingEventsFound*') {
+                    $entry['error'] = $_.Exception.Message
+                }
+            }
+        }
+    }
+    $eventResults.Add($entry)
+}
+
+$snapshot = @{}
+$snapshot['computer_name'] = $env:COMPUTERNAME
+$snapshot['keys'] = $keyResults
+$snapshot['services'] = $serviceResults
+$snapshot['folders'] = $folderResults
+$snapshot['events'] = $eventResults
+$Ansible.Result = $snapshot
+$Ansible.Changed = $false
+"""

@@ -1,0 +1,108 @@
+# Copyright: (c) 2026, sfb.pki maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""An in-memory Windows host for action-plugin unit tests: answers the snapshot and applies win_regedit.
+
+Only the certificate stores are modelled. `fail_on` makes the n-th call (1-based) fail, to test
+interrupted runs. Every call is recorded in `calls` as (module name, args).
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+from types import SimpleNamespace
+from typing import Any
+from unittest import mock
+
+from ansible.errors import AnsibleFileNotFound
+
+from ansible_collections.sfb.pki.plugins.module_utils._stores import PHYSICAL_STORES
+from ansible_collections.sfb.pki.plugins.plugin_utils._snapshot_script import SNAPSHOT_MARKER
+
+
+class FakeHost:
+    """Registry keys of the physical certificate stores: {HKLM-relative store key: {name: blob}}."""
+
+    def __init__(self, placed: dict[tuple[str, str], list[Any]] | None = None) -> None:
+        self.keys: dict[str, dict[str, bytes]] = {}
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.fail_on: int | None = None
+        for store in PHYSICAL_STORES:
+            self.keys[store.certificates_key.lower()] = {}
+            self.keys[store.crls_key.lower()] = {}
+        for (logical, physical), items in (placed or {}).items():
+            store = next(s for s in PHYSICAL_STORES if (s.logical, s.physical) == (logical, physical))
+            for item in items:
+                self.keys[store.certificates_key.lower()][item.thumbprint] = item.blob
+
+    def thumbprints(self, logical: str, physical: str) -> set[str]:
+        """Names under one physical store."""
+        store = next(s for s in PHYSICAL_STORES if (s.logical, s.physical) == (logical, physical))
+        return set(self.keys[store.certificates_key.lower()])
+
+    def execute(self, module_name: str, module_args: dict[str, Any], task_vars: Any = None) -> dict[str, Any]:
+        """Stand-in for ActionBase._execute_module."""
+        self.calls.append((module_name, module_args))
+        if self.fail_on is not None and len(self.calls) == self.fail_on:
+            return {"failed": True, "msg": "simulated connection reset"}
+        if module_name == "ansible.windows.win_powershell":
+            assert module_args["script"].startswith(SNAPSHOT_MARKER)
+            return {"changed": False, "result": self._snapshot(module_args["parameters"])}
+        if module_name == "ansible.windows.win_regedit":
+            return self._regedit(module_args)
+        raise AssertionError(f"unexpected module {module_name}")
+
+    def _snapshot(self, params: dict[str, Any]) -> dict[str, Any]:
+        keys = []
+        for request in params["Keys"]:
+            names = self.keys.get(request["path"].lower())
+            subkeys = [
+                {
+                    "name": n,
+                    "exists": True,
+                    "values": {"Blob": {"type": "binary", "value": base64.b64encode(b).decode()}},
+                    "subkeys": [],
+                }
+                for n, b in sorted((names or {}).items())
+            ]
+            keys.append(
+                {"path": request["path"], "exists": names is not None, "values": {}, "subkeys": subkeys}
+            )
+        return {"computer_name": "FE01", "keys": keys, "services": [], "folders": [], "events": []}
+
+    def _regedit(self, args: dict[str, Any]) -> dict[str, Any]:
+        path = args["path"]
+        assert path.startswith("HKLM:\\")
+        parent, _, name = path[len("HKLM:\\") :].rpartition("\\")
+        store = self.keys.setdefault(parent.lower(), {})
+        if args.get("state") == "absent":
+            assert args.get("delete_key") is True and "name" not in args
+            return {"changed": store.pop(name, None) is not None}
+        assert args["type"] == "binary" and args["name"] == "Blob"
+        assert re.fullmatch(r"hex:([0-9a-f]{2},)*[0-9a-f]{2}", args["data"])
+        data = bytes.fromhex(args["data"][4:].replace(",", ""))
+        changed = store.get(name) != data
+        store[name] = data
+        return {"changed": changed}
+
+
+def make_action(
+    cls: Any, args: dict[str, Any], host: FakeHost, check_mode: bool = False, diff: bool = False
+) -> Any:
+    """An action plugin instance wired to the fake host."""
+    task = SimpleNamespace(
+        args=args, action="sfb.pki.test", async_val=0, check_mode=check_mode, diff=diff, environment=None
+    )
+    connection = mock.MagicMock()
+    connection._shell.tmpdir = "/tmp/remote"
+    action = cls(task, connection, mock.MagicMock(), mock.MagicMock(), mock.MagicMock())
+    action._execute_module = host.execute
+    action._find_needle = _find_needle
+    return action
+
+
+def _find_needle(dirname: str, needle: str) -> str:
+    if not os.path.exists(needle):
+        raise AnsibleFileNotFound(file_name=needle, paths=[dirname])
+    return needle

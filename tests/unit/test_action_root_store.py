@@ -1,0 +1,182 @@
+# Copyright: (c) 2026, sfb.pki maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The root_store and host_info action plugins against an in-memory host (no Ansible run needed)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ansible_collections.sfb.pki.plugins.action.host_info import ActionModule as HostInfo
+from ansible_collections.sfb.pki.plugins.action.root_store import ActionModule as RootStore
+from ansible_collections.sfb.pki.plugins.module_utils._blob import decode_certificate_blob
+from tests.support import pkifactory as pf
+from tests.unit.fakehost import FakeHost, make_action
+
+ROOT_REG = ("Root", "registry")
+ROOT_GP = ("Root", "group_policy")
+CA_REG = ("CA", "registry")
+REGEDIT = "ansible.windows.win_regedit"
+
+
+@pytest.fixture(scope="module")
+def pki() -> pf.Hierarchy:
+    return pf.hierarchy("Contoso", key_type="ecdsa")
+
+
+@pytest.fixture(scope="module")
+def other() -> pf.Issued:
+    return pf.root_ca("CN=Fabrikam Root CA,O=Fabrikam", key_type="ecdsa")
+
+
+def run(
+    host: FakeHost, tmp_path: Path, check: bool = False, diff: bool = False, **args: Any
+) -> dict[str, Any]:
+    args.setdefault("backup_dir", str(tmp_path / "backups"))
+    action = make_action(RootStore, args, host, check_mode=check, diff=diff)
+    return dict(action.run(task_vars={"inventory_hostname": "fe01", "playbook_dir": str(tmp_path)}))
+
+
+def drifted(pki: pf.Hierarchy, other: pf.Issued) -> FakeHost:
+    return FakeHost({ROOT_GP: [other], ROOT_REG: [pki.root, pki.issuing]})
+
+
+def test_healthy_host_is_one_round_trip(pki: pf.Hierarchy, tmp_path: Path) -> None:
+    host = FakeHost({ROOT_REG: [pki.root], CA_REG: [pki.issuing]})
+    result = run(host, tmp_path)
+    assert result["changed"] is False and not result.get("failed")
+    assert [c[0] for c in host.calls] == ["ansible.windows.win_powershell"]
+
+
+def test_drift_is_fixed_add_before_remove_with_backups(
+    pki: pf.Hierarchy, other: pf.Issued, tmp_path: Path
+) -> None:
+    host = drifted(pki, other)
+    result = run(host, tmp_path)
+    assert result["changed"] is True, result
+    assert host.thumbprints(*ROOT_REG) == {pki.root.thumbprint, other.thumbprint}
+    assert host.thumbprints(*CA_REG) == {pki.issuing.thumbprint}
+    assert host.thumbprints(*ROOT_GP) == {other.thumbprint}
+    # 1 snapshot + pin (1) + move (2)
+    assert [c[0] for c in host.calls].count(REGEDIT) == 3 and len(host.calls) == 4
+    actions = [(c[1].get("state", "present"), c[1]["path"].split("\\")[-3]) for c in host.calls[1:]]
+    assert actions == [("present", "CA"), ("present", "ROOT"), ("absent", "ROOT")]
+    written = host.keys["software\\microsoft\\systemcertificates\\root\\certificates"][other.thumbprint]
+    assert decode_certificate_blob(written, "written", other.thumbprint) == other.der
+    # the backup exists and was written before the removal
+    der = tmp_path / "backups" / "fe01" / f"Root-registry-{pki.issuing.thumbprint}.der"
+    record = json.loads(der.with_suffix(".json").read_text())
+    assert der.read_bytes() == pki.issuing.der
+    assert record["host"] == "fe01" and record["store"] == "Root" and record["physical"] == "registry"
+    assert record["registry_key"].endswith(pki.issuing.thumbprint) and record["blob_hex"].startswith("hex:")
+    assert sorted(result["backups"]) == sorted([str(der), str(der.with_suffix(".json"))])
+    # second run: nothing to do, one round trip
+    host.calls.clear()
+    again = run(host, tmp_path)
+    assert again["changed"] is False and again["operations"] == [] and len(host.calls) == 1
+
+
+def test_check_mode_plans_exactly_what_a_real_run_does(
+    pki: pf.Hierarchy, other: pf.Issued, tmp_path: Path
+) -> None:
+    planned_host = drifted(pki, other)
+    planned = run(planned_host, tmp_path, check=True, diff=True)
+    assert planned["changed"] is True
+    assert len(planned_host.calls) == 1  # read only
+    assert planned_host.thumbprints(*ROOT_REG) == {pki.root.thumbprint, pki.issuing.thumbprint}
+    assert not (tmp_path / "backups").exists()
+    assert [d["before_header"].split(" ")[-1] for d in planned["diff"]] == [
+        "(CA/registry)",
+        "(Root/registry)",
+    ]
+    real = run(drifted(pki, other), tmp_path)
+    assert planned["operations"] == real["operations"]
+
+
+def test_fault_between_add_and_remove_then_rerun_converges(pki: pf.Hierarchy, tmp_path: Path) -> None:
+    host = FakeHost({ROOT_REG: [pki.root, pki.issuing]})
+    host.fail_on = 3  # snapshot, add to CA, >>> remove from Root fails
+    failed = run(host, tmp_path)
+    assert failed["failed"] is True
+    assert "host fe01" in failed["msg"] and REGEDIT in failed["msg"] and "remove" in failed["msg"]
+    assert "simulated connection reset" in failed["msg"]
+    assert failed["changed"] is True and [o["action"] for o in failed["operations"]] == ["add"]
+    # nothing lost: it is in CA, still in Root, and backed up
+    assert pki.issuing.thumbprint in host.thumbprints(*CA_REG)
+    assert pki.issuing.thumbprint in host.thumbprints(*ROOT_REG)
+    assert len(failed["backups"]) == 2
+    host.fail_on = None
+    host.calls.clear()
+    rerun = run(host, tmp_path)
+    assert [(o["action"], o["store"]) for o in rerun["operations"]] == [("remove", "Root")]
+    assert len(host.calls) == 2
+    assert host.thumbprints(*ROOT_REG) == {pki.root.thumbprint}
+    assert run(host, tmp_path)["changed"] is False
+
+
+def test_failed_snapshot_names_host_module_and_step(tmp_path: Path) -> None:
+    host = FakeHost()
+    host.fail_on = 1
+    result = run(host, tmp_path)
+    assert result["failed"] is True
+    assert result["msg"].startswith(
+        "host fe01: read the host snapshot: ansible.windows.win_powershell failed"
+    )
+
+
+@pytest.mark.parametrize(
+    "roots, fault",
+    [
+        ([{"content": "not a certificate"}], "roots[0].content"),
+        ([{"path": "missing.pem"}], "roots[0].path missing.pem: cannot be read"),
+        ([{}], "give exactly one of content or path"),
+    ],
+)
+def test_bad_input_fails_before_touching_the_host(
+    tmp_path: Path, roots: list[dict[str, Any]], fault: str
+) -> None:
+    host = FakeHost()
+    result = run(host, tmp_path, roots=roots)
+    assert result["failed"] is True and fault in result["msg"]
+    assert result["changed"] is False and host.calls == []
+
+
+def test_subordinate_offered_as_root_is_refused(pki: pf.Hierarchy, tmp_path: Path) -> None:
+    host = FakeHost()
+    pem = tmp_path / "sub.pem"
+    pem.write_bytes(pki.issuing.pem)
+    action = make_action(RootStore, {"roots": [{"path": str(pem)}]}, host)
+    result = action.run(task_vars={"inventory_hostname": "fe01", "playbook_dir": str(tmp_path)})
+    assert result["failed"] is True and "is not a root" in result["msg"] and str(pem) in result["msg"]
+    assert host.calls == []
+
+
+def test_requested_root_from_a_file(other: pf.Issued, tmp_path: Path) -> None:
+    host = FakeHost()
+    pem = tmp_path / "root.pem"
+    pem.write_bytes(other.pem)
+    action = make_action(RootStore, {"roots": [{"path": str(pem)}], "backup_dir": None}, host)
+    result = action.run(task_vars={"inventory_hostname": "fe01", "playbook_dir": str(tmp_path)})
+    assert result["changed"] is True and result["operations"][0]["reason"] == "requested"
+    assert host.thumbprints(*ROOT_REG) == {other.thumbprint}
+
+
+def test_unknown_option_is_rejected(tmp_path: Path) -> None:
+    host = FakeHost()
+    result = run(host, tmp_path, subordinates="delete")
+    assert result["failed"] is True and "subordinates" in result["msg"] and host.calls == []
+
+
+def test_host_info_one_call_and_findings(pki: pf.Hierarchy, other: pf.Issued) -> None:
+    host = drifted(pki, other)
+    action = make_action(HostInfo, {"sections": ["certificates"]}, host, check_mode=True)
+    result = action.run(task_vars={"inventory_hostname": "fe01"})
+    assert result["changed"] is False and not result.get("failed")
+    assert len(host.calls) == 1
+    assert host.calls[0][1]["depth"] >= 12
+    assert result["computer_name"] == "FE01"
+    assert {f["id"] for f in result["findings"]} == {"gpo_only_root", "subordinate_in_root"}
+    assert len(result["certificates"]["certificates"]) == 3
