@@ -103,18 +103,28 @@ def encode_records(records: list[BlobRecord]) -> bytes:
     return b"".join(_HEADER.pack(r.prop_id, _ENCODING, len(r.data)) + r.data for r in records)
 
 
-def encode_certificate_blob(der: bytes, spki_der: bytes | None = None) -> bytes:
-    """Blob for a DER certificate: property 3 (SHA-1), 20 (key identifier, when the SPKI is given), 32."""
+def encode_certificate_blob(
+    der: bytes, spki_der: bytes | None = None, key_identifier: bytes | None = None
+) -> bytes:
+    """Blob for a DER certificate: property 3 (SHA-1), 20 (key identifier, when known), then 32.
+
+    Property 20 is `key_identifier` when given (Windows uses the subjectKeyIdentifier extension when
+    the certificate has one), else the SHA-1 of `spki_der` when that is given, else it is left out.
+    """
     records = [BlobRecord(PROP_SHA1_HASH, bytes.fromhex(sha1_hex(der)))]
-    if spki_der is not None:
-        records.append(BlobRecord(PROP_KEY_IDENTIFIER, hashlib.sha1(spki_der, usedforsecurity=False).digest()))
+    if key_identifier is None and spki_der is not None:
+        key_identifier = hashlib.sha1(spki_der, usedforsecurity=False).digest()
+    if key_identifier is not None:
+        records.append(BlobRecord(PROP_KEY_IDENTIFIER, key_identifier))
     records.append(BlobRecord(PROP_CERT, der))
     return encode_records(records)
 
 
 def encode_crl_blob(der: bytes) -> bytes:
     """Blob for a DER CRL: property 3 (SHA-1) then 33."""
-    return encode_records([BlobRecord(PROP_SHA1_HASH, bytes.fromhex(sha1_hex(der))), BlobRecord(PROP_CRL, der)])
+    return encode_records(
+        [BlobRecord(PROP_SHA1_HASH, bytes.fromhex(sha1_hex(der))), BlobRecord(PROP_CRL, der)]
+    )
 
 
 _REG_HEX = re.compile(r"^[0-9a-fA-F]{2}$")

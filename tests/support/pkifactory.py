@@ -80,11 +80,15 @@ class Issued:
 
     @property
     def blob(self) -> bytes:
-        """Windows registry `Blob` value (properties 3, 20, 32)."""
-        spki = self.cert.public_key().public_bytes(
-            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
-        return _blob.encode_certificate_blob(self.der, spki)
+        """Windows registry `Blob` value (properties 3, 20, 32; 20 = SKI, else SHA-1 of the SPKI)."""
+        try:
+            ski = self.cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value.digest
+        except x509.ExtensionNotFound:
+            spki = self.cert.public_key().public_bytes(
+                serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+            )
+            return _blob.encode_certificate_blob(self.der, spki)
+        return _blob.encode_certificate_blob(self.der, key_identifier=ski)
 
     @property
     def name(self) -> str:
