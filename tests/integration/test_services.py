@@ -12,6 +12,7 @@ from simlab import SimLab
 pytestmark = pytest.mark.integration
 
 SITE = "playbooks/site.yml"
+ROLE = "tests/integration/playbooks/services_role.yml"
 REPAIR = "playbooks/repair_core_components.yml"
 SERVICES = ("RTCCLSAGT", "REPLICA")
 NETFX = "HKLM\\SOFTWARE\\Microsoft\\NET Framework Setup\\NDP\\v4\\Full"
@@ -50,7 +51,7 @@ def assert_ok(res: Any) -> None:
 
 def test_disabled_services_become_delayed_and_started_then_nothing_changes(lab: SimLab) -> None:
     assert modes(lab, "fe01") == {"RTCCLSAGT": ("disabled", "stopped"), "REPLICA": ("disabled", "stopped")}
-    first = lab.run(SITE, limit="fe01,edge01")
+    first = lab.run(ROLE, limit="fe01,edge01")
     assert_ok(first)
     for host in ("fe01", "edge01"):
         assert modes(lab, host) == {"RTCCLSAGT": ("delayed", "running"), "REPLICA": ("delayed", "running")}
@@ -62,7 +63,7 @@ def test_disabled_services_become_delayed_and_started_then_nothing_changes(lab: 
     assert lab.host("fe01").start_mode("FabricHostSvc") == "auto"
 
     lab.clear_calls()
-    second = lab.run(SITE, limit="fe01,edge01")
+    second = lab.run(ROLE, limit="fe01,edge01")
     assert_ok(second)
     for host in ("fe01", "edge01"):
         assert second.changed[host] == 0
@@ -73,10 +74,21 @@ def test_disabled_services_become_delayed_and_started_then_nothing_changes(lab: 
         assert [c["module"] for c in lab.calls(host)] == ["win_powershell"]
 
 
+def test_site_leaves_the_services_delayed_and_running(lab: SimLab) -> None:
+    assert_ok(lab.run(SITE, limit="fe01,edge01"))
+    lab.clear_calls()
+    second = lab.run(SITE, limit="fe01,edge01")
+    assert_ok(second)
+    for host in ("fe01", "edge01"):
+        assert modes(lab, host) == {"RTCCLSAGT": ("delayed", "running"), "REPLICA": ("delayed", "running")}
+        assert lab.calls(host, "win_service") == []
+        assert not second.result(host, SET_TASK).get("changed")
+
+
 def test_only_drifted_services_are_touched(lab: SimLab) -> None:
     lab.edit("fe01", lambda m: m.set_start_mode("REPLICA", "delayed"))
     lab.edit("fe01", lambda m: m.service("REPLICA").update(state="running"))
-    res = lab.run(SITE, limit="fe01")
+    res = lab.run(ROLE, limit="fe01")
     assert_ok(res)
     assert [c["args"]["name"] for c in lab.calls("fe01", "win_service")] == ["RTCCLSAGT"]
     assert modes(lab, "fe01")["RTCCLSAGT"] == ("delayed", "running")
@@ -90,7 +102,7 @@ def test_stopped_delayed_service_is_started(lab: SimLab) -> None:
         model.service("RTCCLSAGT")["state"] = "running"
 
     lab.edit("fe01", change)
-    res = lab.run(SITE, limit="fe01")
+    res = lab.run(ROLE, limit="fe01")
     assert_ok(res)
     assert res.changed["fe01"] == 1
     assert [c["args"]["name"] for c in lab.calls("fe01", "win_service")] == ["REPLICA"]
@@ -98,7 +110,7 @@ def test_stopped_delayed_service_is_started(lab: SimLab) -> None:
 
 
 def test_state_unchanged_sets_start_mode_only(lab: SimLab) -> None:
-    res = lab.run(SITE, limit="fe01", extra_vars={"services_state": "unchanged"})
+    res = lab.run(ROLE, limit="fe01", extra_vars={"services_state": "unchanged"})
     assert_ok(res)
     assert modes(lab, "fe01") == {"RTCCLSAGT": ("delayed", "stopped"), "REPLICA": ("delayed", "stopped")}
     assert all(
@@ -108,7 +120,7 @@ def test_state_unchanged_sets_start_mode_only(lab: SimLab) -> None:
 
 def test_check_mode_reports_the_change_and_changes_nothing(lab: SimLab) -> None:
     before = lab.state("fe01")
-    res = lab.run(SITE, limit="fe01", check=True)
+    res = lab.run(ROLE, limit="fe01", check=True)
     assert_ok(res)
     assert res.changed["fe01"] == 1
     items = res.result("fe01", SET_TASK)["results"]
@@ -118,7 +130,7 @@ def test_check_mode_reports_the_change_and_changes_nothing(lab: SimLab) -> None:
 
 
 def test_missing_service_is_skipped_with_a_message(lab: SimLab) -> None:
-    res = lab.run(SITE, limit="subca01")
+    res = lab.run(ROLE, limit="subca01")
     assert_ok(res)
     assert res.changed["subca01"] == 0
     messages = [r["msg"] for r in res.result("subca01", SKIP_TASK)["results"]]
@@ -130,7 +142,7 @@ def test_missing_service_is_skipped_with_a_message(lab: SimLab) -> None:
 
 
 def test_missing_service_fails_when_required(lab: SimLab) -> None:
-    res = lab.run(SITE, limit="subca01,fe01", extra_vars={"services_require_present": True})
+    res = lab.run(ROLE, limit="subca01,fe01", extra_vars={"services_require_present": True})
     assert res.rc != 0
     assert res.failed["subca01"] == 1 and res.failed["fe01"] == 0
     msg = res.result("subca01", "sfb.pki.services : Fail when a required service is not installed")["msg"]
@@ -141,14 +153,14 @@ def test_missing_service_fails_when_required(lab: SimLab) -> None:
 
 
 def test_a_listed_service_missing_on_one_host_only(lab: SimLab) -> None:
-    res = lab.run(SITE, limit="edge01", extra_vars={"services_delayed_start": ["REPLICA", "MASTER"]})
+    res = lab.run(ROLE, limit="edge01", extra_vars={"services_delayed_start": ["REPLICA", "MASTER"]})
     assert_ok(res)
     assert [c["args"]["name"] for c in lab.calls("edge01", "win_service")] == ["REPLICA"]
     assert res.result("edge01", SKIP_TASK)["results"][0]["msg"].startswith("Skipped MASTER")
 
 
 def test_bad_role_arguments_are_rejected(lab: SimLab) -> None:
-    res = lab.run(SITE, limit="fe01", extra_vars={"services_state": "paused"})
+    res = lab.run(ROLE, limit="fe01", extra_vars={"services_state": "paused"})
     assert res.rc != 0 and res.failed["fe01"] == 1
     assert lab.calls("fe01") == []
     assert modes(lab, "fe01")["REPLICA"] == ("disabled", "stopped")
@@ -163,7 +175,7 @@ def test_host_info_services_section_and_findings(lab: SimLab) -> None:
         ("service_disabled", "critical", "RTCCLSAGT"),
         ("service_disabled", "critical", "REPLICA"),
     }
-    lab.run(SITE, limit="fe01")
+    lab.run(ROLE, limit="fe01")
     healthy = lab.adhoc("fe01", "sfb.pki.host_info", {"sections": ["services"]})
     assert healthy["services"]["drifted"] == [] and healthy["findings"] == []
 
@@ -252,3 +264,26 @@ def test_repair_that_fails_stops_before_the_services(lab: SimLab) -> None:
     assert res.rc != 0 and res.failed["fe01"] == 1
     assert res.result("fe01", "Repair Core Components")["rc"] == 1605
     assert lab.calls("fe01", "win_service") == []
+
+
+def test_repair_asking_for_a_reboot_still_restores_the_services(lab: SimLab) -> None:
+    lab.inject_fault("fe01", "win_command", rc=3010, msg="reboot required")
+    res = lab.run(
+        REPAIR, limit="fe01", extra_vars={"repair_confirm": True, "repair_product_code": product_code(lab)}
+    )
+    assert_ok(res)
+    assert "asks for a reboot" in res.result("fe01", "Report a pending reboot")["msg"]
+    assert modes(lab, "fe01") == {"RTCCLSAGT": ("delayed", "running"), "REPLICA": ("delayed", "running")}
+
+
+def test_repair_in_check_mode_changes_nothing(lab: SimLab) -> None:
+    before = lab.state("fe01")
+    res = lab.run(
+        REPAIR,
+        limit="fe01",
+        check=True,
+        extra_vars={"repair_confirm": True, "repair_product_code": product_code(lab)},
+    )
+    assert_ok(res)
+    assert lab.state("fe01") == before
+    assert res.changed["fe01"] >= 1
