@@ -29,7 +29,7 @@ try:
     from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, padding, rsa
-    from cryptography.x509.oid import ExtensionOID
+    from cryptography.x509.oid import ExtensionOID, NameOID
 except ImportError:  # pragma: no cover - exercised only without the library
     HAS_CRYPTOGRAPHY = False
     CRYPTOGRAPHY_IMPORT_ERROR: str | None = traceback.format_exc()
@@ -217,6 +217,10 @@ def _extract_pem(raw: bytes, source: str, labels: tuple[str, ...], what: str) ->
             raise PkiInputError(source, f"PEM block {number} ({label}) is not valid base64") from None
         found.append((der, f"{source} (PEM block {number})"))
     if not found:
+        for label in labels:
+            begin = f"-----BEGIN {label}-----".encode()
+            if begin in raw and f"-----END {label}-----".encode() not in raw:
+                raise PkiInputError(source, f"has a {label} PEM block with no END line (truncated?)")
         seen = f" (found {', '.join(others)})" if others else ""
         raise PkiInputError(source, f"holds no {labels[0]} PEM block{seen}")
     return found
@@ -358,6 +362,19 @@ def _tbs_names(tbs: bytes) -> tuple[bytes, bytes]:
     return issuer, tbs[subject_start : _tlv(tbs, subject_start)[1]]
 
 
+_NAME_TEXT: dict[bytes, str] = {}
+
+
+def _rendered_name(der: bytes, name: Callable[[], x509.Name]) -> str:
+    """RFC 4514 text of an encoded Name, remembered by its bytes (a store repeats its issuers)."""
+    text = _NAME_TEXT.get(der)
+    if text is None:
+        if len(_NAME_TEXT) >= 4096:
+            _NAME_TEXT.clear()
+        text = _NAME_TEXT[der] = name().rfc4514_string()
+    return text
+
+
 # ------------------------------------------------------------------------------------- certificate
 class Certificate:
     """One X.509 certificate: the DER plus derived facts, each computed once."""
@@ -420,18 +437,18 @@ class Certificate:
     @cached_property
     def subject(self) -> str:
         """Subject DN, RFC 4514."""
-        issuer_der, subject_der = self._raw_names
-        if subject_der == issuer_der and "issuer" in self.__dict__:
-            return self.issuer
-        return self.cert.subject.rfc4514_string()
+        return _rendered_name(self._raw_names[1], lambda: self.cert.subject)
 
     @cached_property
     def issuer(self) -> str:
         """Issuer DN, RFC 4514."""
-        issuer_der, subject_der = self._raw_names
-        if subject_der == issuer_der:
-            return self.subject
-        return self.cert.issuer.rfc4514_string()
+        return _rendered_name(self._raw_names[0], lambda: self.cert.issuer)
+
+    @cached_property
+    def common_name(self) -> str | None:
+        """The subject's last commonName, None without one."""
+        names = self.cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+        return str(names[-1].value) if names else None
 
     @cached_property
     def subject_key(self) -> str:

@@ -355,3 +355,16 @@ def test_registry_blob_key_identifier(pki):
     assert v1.ski is None
     assert v1.key_identifier == hashlib.sha1(v1.spki_der).digest()
     assert pf.Issued(v1.cert, None).blob == v1.registry_blob()
+
+
+def test_truncated_pem_says_so(pki):
+    text = pki.root.pem[: len(pki.root.pem) // 2]
+    with pytest.raises(PkiInputError, match=r"half\.pem: has a CERTIFICATE PEM block with no END line"):
+        load_certificates(text, "half.pem")
+    with pytest.raises(PkiInputError, match=r"holds no CERTIFICATE PEM block$"):
+        load_certificates(b"-----BEGIN FOO-----\n-----END CERTIFICATE-----", "odd.pem")
+
+
+def test_common_name(pki):
+    assert cert_of(pki.issuing).common_name == "Contoso Issuing CA 01"
+    assert cert_of(pf.certificate("O=Only Org,C=NL")).common_name is None
