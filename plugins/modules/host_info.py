@@ -287,7 +287,8 @@ services:
           type: int
           sample: 2
         delayed:
-          description: The C(DelayedAutostart) value (0 when the value is absent); null when the service is absent.
+          description: The C(DelayedAutostart) value (0 when the value is absent); null when the service
+            is absent.
           type: int
           sample: 1
         start_mode:
