@@ -99,6 +99,7 @@ def _crls_of(host: str, sections: Mapping[str, Any]) -> list[dict[str, Any]]:
         if this_update is None or next_update is None:
             continue
         due = _parse_time(raw.get("refresh_due"))
+        explicit = due is not None
         if due is None:
             due = next_update - timedelta(days=CRL_CUSHION_DAYS)
         crls.append(
@@ -110,6 +111,7 @@ def _crls_of(host: str, sections: Mapping[str, Any]) -> list[dict[str, Any]]:
                 "this_update": this_update,
                 "next_update": next_update,
                 "refresh_due": due,
+                "explicit_due": explicit,
                 "where": _text(raw.get("path") or raw.get("location") or raw.get("store") or ""),
             }
         )
@@ -198,7 +200,8 @@ def _crl_timeline(crls: list[dict[str, Any]], now: datetime) -> list[dict[str, A
     for crl in crls:
         key = crl["issuer"]
         seen_on.setdefault(key, set()).add(crl["host"])
-        if key not in newest or crl["this_update"] > newest[key]["this_update"]:
+        order = (crl["this_update"], crl["explicit_due"])
+        if key not in newest or order > (newest[key]["this_update"], newest[key]["explicit_due"]):
             newest[key] = crl
     rows = []
     for issuer in sorted(newest):

@@ -45,7 +45,9 @@ _UNTRUSTED_CHAIN = (
     "server_cert_chain_incomplete",
 )
 _WEAK_CA = ("weak_signature_ca@critical",)
-_CRL = ("crl_*", "expired_ca")
+# CRL findings of the `ca` section: the subordinate's installed copy of its issuer's CRL, or the
+# issuing CA's own CertEnroll CRL (often on another host: the offline root).
+_CRL = ("ca_parent_crl_expired", "ca_crl_expired", "expired_ca")
 
 
 @dataclass(frozen=True)

@@ -46,9 +46,7 @@ def _estate() -> dict[str, Any]:
         object="CN=Issuing CA",
         symptoms=("event 32042", "0x800B0109"),
     )
-    crl = Finding(
-        "crl_refresh_due", "warning", "Root CRL refresh due", "sfb.pki.crl_publish", object="Root CRL"
-    )
+    crl = Finding("ca_crl_expired", "critical", "Root CRL expired", "sfb.pki.crl_publish", object="Root CRL")
     return {
         "fe01": {
             "changed": False,
@@ -62,7 +60,7 @@ def _estate() -> dict[str, Any]:
         },
         "subca": {
             "findings": [],
-            "events": {"observed": [_observed(100, 2, ["crl_*"])]},
+            "events": {"observed": [_observed(100, 2, ["ca_crl_expired"])]},
             "certificates": {"crls": [_crl("CN=Root", NOW - timedelta(days=200), NOW + timedelta(days=10))]},
         },
         "root": {
@@ -91,7 +89,7 @@ def test_report_shape_and_summary() -> None:
     assert by_name["healthy"]["worst"] is None
     assert data["summary"]["hosts"] == 6
     assert data["summary"]["hosts_not_read"] == ["edge01"]
-    assert data["summary"]["findings"] == {"critical": 1, "warning": 2, "info": 0}
+    assert data["summary"]["findings"] == {"critical": 2, "warning": 1, "info": 0}
     assert data["summary"]["worst"] == "critical"
     for host in data["hosts"]:
         for f in host["findings"]:
@@ -235,3 +233,16 @@ def test_sha1_ca_does_not_explain_schannel_alerts() -> None:
     md5 = Finding("weak_signature_ca", "critical", "MD5 CA", "re-sign", object="BB").as_dict()
     data = report.build_report({"fe": {"findings": [md5], "events": {"observed": [schannel]}}}, NOW)
     assert [f["id"] for f in data["hosts"][0]["findings"]] == ["weak_signature_ca"]
+
+
+def test_timeline_prefers_the_ca_sections_refresh_due_for_the_same_crl() -> None:
+    this_update, next_update = NOW - timedelta(days=100), NOW + timedelta(days=110)
+    installed = _crl("CN=Root", this_update, next_update)
+    certenroll = dict(installed, refresh_due=(NOW + timedelta(days=50)).isoformat())
+    for order in ([installed], [certenroll]), ([certenroll], [installed]):
+        results = {
+            "root": {"findings": [], "ca": {"crls": order[0]}},
+            "sub": {"findings": [], "certificates": {"crls": order[1]}},
+        }
+        row = report.build_report(results, NOW)["crl_timeline"][0]
+        assert row["refresh_due"] == certenroll["refresh_due"]
