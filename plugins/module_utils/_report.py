@@ -145,12 +145,19 @@ def _host_entry(name: str, result: Any) -> tuple[dict[str, Any], list[dict[str, 
 
 def _link_symptoms(hosts: list[dict[str, Any]], days: int | None) -> None:
     """Put each observed event beside the finding(s) that explain it: same host first, else the estate."""
-    everywhere: list[tuple[str, dict[str, Any]]] = [(h["name"], f) for h in hosts for f in h["findings"]]
+    # An info finding (e.g. an expired root only Windows Update ships) never explains a symptom.
+    everywhere: list[tuple[str, dict[str, Any]]] = [
+        (h["name"], f) for h in hosts for f in h["findings"] if f["severity"] != "info"
+    ]
     for host in hosts:
         extra: list[dict[str, Any]] = []
         for symptom in host["symptoms"]:
             causes = symptom.get("causes") or []
-            local = [f for f in host["findings"] if explains(causes, _text(f["id"]), f["severity"])]
+            local = [
+                f
+                for f in host["findings"]
+                if f["severity"] != "info" and explains(causes, _text(f["id"]), f["severity"])
+            ]
             links = [(host["name"], f) for f in local]
             if not links:
                 links = [

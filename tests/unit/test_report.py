@@ -246,3 +246,13 @@ def test_timeline_prefers_the_ca_sections_refresh_due_for_the_same_crl() -> None
         }
         row = report.build_report(results, NOW)["crl_timeline"][0]
         assert row["refresh_due"] == certenroll["refresh_due"]
+
+
+def test_info_findings_never_explain_symptoms() -> None:
+    expired = Finding("expired_ca", "info", "AuthRoot root expired", "nothing").as_dict()
+    data = report.build_report(
+        {"fe": {"findings": [expired], "events": {"observed": [_observed(32042, 1, ["expired_ca"])]}}}, NOW
+    )
+    host = data["hosts"][0]
+    assert host["symptoms"][0]["explained_by"] == []
+    assert "unexplained_symptom" in [f["id"] for f in host["findings"]]
