@@ -144,7 +144,8 @@ def _host_entry(name: str, result: Any) -> tuple[dict[str, Any], list[dict[str, 
 
 
 def _link_symptoms(hosts: list[dict[str, Any]], days: int | None) -> None:
-    """Put each observed event beside the finding(s) that explain it: same host first, else the estate."""
+    """Put each observed event beside the finding(s) that explain it: same host first, else (for its
+    `remote_causes`) anywhere in the estate."""
     # An info finding (e.g. an expired root only Windows Update ships) never explains a symptom.
     everywhere: list[tuple[str, dict[str, Any]]] = [
         (h["name"], f) for h in hosts for f in h["findings"] if f["severity"] != "info"
@@ -159,11 +160,12 @@ def _link_symptoms(hosts: list[dict[str, Any]], days: int | None) -> None:
                 if f["severity"] != "info" and explains(causes, _text(f["id"]), f["severity"])
             ]
             links = [(host["name"], f) for f in local]
-            if not links:
+            remote = symptom.get("remote_causes") or []
+            if not links and remote:
                 links = [
                     (n, f)
                     for n, f in everywhere
-                    if n != host["name"] and explains(causes, _text(f["id"]), f["severity"])
+                    if n != host["name"] and explains(remote, _text(f["id"]), f["severity"])
                 ]
             symptom["explained_by"] = [
                 {"host": n, "id": f["id"], "object": f.get("object"), "severity": f["severity"]}

@@ -52,7 +52,11 @@ _CRL = ("ca_parent_crl_expired", "ca_crl_expired", "expired_ca")
 
 @dataclass(frozen=True)
 class EventSpec:
-    """One symptom event: where it is logged, what it says, which findings explain it."""
+    """One symptom event: where it is logged, what it says, which findings explain it.
+
+    `causes` are looked for on the host that logged the event; `remote_causes` anywhere in the estate
+    (the offline root's expired CRL stops the issuing CA's service on another host).
+    """
 
     id: int
     log: str
@@ -61,6 +65,7 @@ class EventSpec:
     meaning: str
     causes: tuple[str, ...]
     match: str | None = None
+    remote_causes: tuple[str, ...] = ()
 
     @property
     def label(self) -> str:
@@ -135,6 +140,7 @@ EVENTS: tuple[EventSpec, ...] = (
         "Certificate Services did not start: revocation server offline (CRYPT_E_REVOCATION_OFFLINE)",
         _CRL,
         match="0x80092013",
+        remote_causes=("ca_crl_expired",),
     ),
 )
 
@@ -222,6 +228,7 @@ def analyze(options: dict[str, Any], snap: Snapshot, now: datetime) -> tuple[dic
                     "label": spec.label if filtered else f"event {spec.id} ({spec.source})",
                     "meaning": spec.meaning,
                     "causes": list(spec.causes),
+                    "remote_causes": list(spec.remote_causes),
                 }
             )
     facts = {

@@ -60,7 +60,11 @@ def _estate() -> dict[str, Any]:
         },
         "subca": {
             "findings": [],
-            "events": {"observed": [_observed(100, 2, ["ca_crl_expired"])]},
+            "events": {
+                "observed": [
+                    dict(_observed(100, 2, ["ca_parent_crl_expired"]), remote_causes=["ca_crl_expired"])
+                ]
+            },
             "certificates": {"crls": [_crl("CN=Root", NOW - timedelta(days=200), NOW + timedelta(days=10))]},
         },
         "root": {
@@ -256,3 +260,14 @@ def test_info_findings_never_explain_symptoms() -> None:
     host = data["hosts"][0]
     assert host["symptoms"][0]["explained_by"] == []
     assert "unexplained_symptom" in [f["id"] for f in host["findings"]]
+
+
+def test_only_remote_causes_are_looked_for_on_other_hosts() -> None:
+    expired = Finding("expired_ca", "warning", "retired CA expired", "renew").as_dict()
+    symptom = dict(_observed(100, 1, ["expired_ca"]), remote_causes=["ca_crl_expired"])
+    data = report.build_report(
+        {"ca": {"findings": [], "events": {"observed": [symptom]}}, "fe": {"findings": [expired]}}, NOW
+    )
+    ca = next(h for h in data["hosts"] if h["name"] == "ca")
+    assert ca["symptoms"][0]["explained_by"] == []
+    assert [f["id"] for f in ca["findings"]] == ["unexplained_symptom"]
