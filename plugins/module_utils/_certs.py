@@ -19,8 +19,7 @@ import struct
 import traceback
 import warnings
 from collections.abc import Callable
-from functools import cached_property
-from typing import Any
+from typing import Any, Generic, TypeVar, overload
 
 from ._blob import decode_certificate_blob, encode_certificate_blob, parse_reg_hex, sha1_hex
 from ._errors import PkiInputError
@@ -37,6 +36,37 @@ except ImportError:  # pragma: no cover - exercised only without the library
 else:
     HAS_CRYPTOGRAPHY = True
     CRYPTOGRAPHY_IMPORT_ERROR = None
+
+_T = TypeVar("_T")
+
+
+class cached_property(Generic[_T]):
+    """functools.cached_property without the per-access lock Python 3.11 takes (the core's hot path)."""
+
+    def __init__(self, func: Callable[[Any], _T]) -> None:
+        """Wrap the getter."""
+        self.func = func
+        self.name = func.__name__
+        self.__doc__ = func.__doc__
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        """Remember the attribute name the value is cached under."""
+        self.name = name
+
+    @overload
+    def __get__(self, obj: None, owner: type | None = None) -> cached_property[_T]: ...
+
+    @overload
+    def __get__(self, obj: object, owner: type | None = None) -> _T: ...
+
+    def __get__(self, obj: object | None, owner: type | None = None) -> _T | cached_property[_T]:
+        """Compute once, then store in the instance so later reads skip the descriptor."""
+        if obj is None:
+            return self
+        value = self.func(obj)
+        obj.__dict__[self.name] = value
+        return value
+
 
 WEAK_HASHES: frozenset[str] = frozenset({"md2", "md4", "md5", "sha1"})
 
@@ -64,6 +94,8 @@ SIGNATURE_ALGORITHMS: dict[str, tuple[str, str | None]] = {
     "1.3.101.112": ("ed25519", None),
     "1.3.101.113": ("ed448", None),
 }
+
+_KEY_ALGORITHM_NAMES = {"rsa": "RSA", "ecdsa": "EC", "dsa": "DSA", "ed25519": "Ed25519", "ed448": "Ed448"}
 
 _KEY_USAGES: tuple[str, ...] = (
     "digital_signature",
@@ -95,11 +127,16 @@ def require_cryptography() -> None:
         )
 
 
+_ZERO = dt.timedelta(0)
+
+
 def iso(value: dt.datetime | None) -> str | None:
     """ISO-8601 UTC text ("2026-11-23T14:00:00Z") of an aware datetime, None stays None."""
     if value is None:
         return None
-    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if value.utcoffset() != _ZERO:
+        value = value.astimezone(dt.UTC)
+    return value.replace(tzinfo=None, microsecond=0).isoformat() + "Z"
 
 
 def days_until(when: dt.datetime, now: dt.datetime) -> int:
@@ -236,17 +273,17 @@ def verify_signature(
     if name and _family_of_algorithm(name) != family:
         return False  # a signature of one algorithm family cannot be made by a key of another
     try:
-        if isinstance(public_key, ed25519.Ed25519PublicKey | ed448.Ed448PublicKey):
+        if family in ("ed25519", "ed448"):
             public_key.verify(signature, data)
             return True
         if hash_algorithm is None:
             hash_algorithm = _hash_for(hash_name)
         if hash_algorithm is None:
             return None
-        if isinstance(public_key, rsa.RSAPublicKey):
+        if family == "rsa":
             pad = parameters if isinstance(parameters, padding.PSS | padding.PKCS1v15) else padding.PKCS1v15()
             public_key.verify(signature, data, pad, hash_algorithm)
-        elif isinstance(public_key, ec.EllipticCurvePublicKey):
+        elif family == "ecdsa":
             public_key.verify(signature, data, ec.ECDSA(hash_algorithm))
         else:
             public_key.verify(signature, data, hash_algorithm)
@@ -259,7 +296,18 @@ def verify_signature(
     return True
 
 
+_FAMILY_BY_TYPE: dict[type, str | None] = {}
+
+
 def _key_family(public_key: Any) -> str | None:
+    """rsa, ecdsa, dsa, ed25519, ed448 or None; remembered per concrete key class."""
+    kind = type(public_key)
+    if kind not in _FAMILY_BY_TYPE:
+        _FAMILY_BY_TYPE[kind] = _classify_key(public_key)
+    return _FAMILY_BY_TYPE[kind]
+
+
+def _classify_key(public_key: Any) -> str | None:
     if isinstance(public_key, rsa.RSAPublicKey):
         return "rsa"
     if isinstance(public_key, ec.EllipticCurvePublicKey):
@@ -286,6 +334,30 @@ def verify_signed_by(child: Certificate, issuer: Certificate) -> bool | None:
     return child.signature_verifies_with(issuer.public_key)
 
 
+def _tlv(data: bytes, pos: int) -> tuple[int, int]:
+    """(content start, end) of the DER element at `pos` (input already validated by the parser)."""
+    length = data[pos + 1]
+    start = pos + 2
+    if length & 0x80:
+        count = length & 0x7F
+        length = int.from_bytes(data[start : start + count], "big")
+        start += count
+    return start, start + length
+
+
+def _tbs_names(tbs: bytes) -> tuple[bytes, bytes]:
+    """Issuer and subject Name DER of a TBSCertificate (RFC 5280 4.1)."""
+    pos, _ = _tlv(tbs, 0)
+    if tbs[pos] == 0xA0:  # [0] version
+        pos = _tlv(tbs, pos)[1]
+    pos = _tlv(tbs, pos)[1]  # serialNumber
+    pos = _tlv(tbs, pos)[1]  # signature
+    issuer_end = _tlv(tbs, pos)[1]
+    issuer = tbs[pos:issuer_end]
+    subject_start = _tlv(tbs, issuer_end)[1]  # validity
+    return issuer, tbs[subject_start : _tlv(tbs, subject_start)[1]]
+
+
 # ------------------------------------------------------------------------------------- certificate
 class Certificate:
     """One X.509 certificate: the DER plus derived facts, each computed once."""
@@ -306,9 +378,12 @@ class Certificate:
                 warnings.simplefilter("ignore")
                 cert = x509.load_der_x509_certificate(der)
                 cert.extensions  # noqa: B018 - parse now so a broken extension fails here, not later
+                serial = int(cert.serial_number)
         except ValueError as exc:
             raise PkiInputError(source, f"is not a valid DER certificate: {exc}") from None
-        return cls(der, cert, source)
+        made = cls(der, cert, source)
+        made.__dict__["serial_number"] = serial
+        return made
 
     def __repr__(self) -> str:
         """Short form: subject and thumbprint."""
@@ -334,24 +409,39 @@ class Certificate:
         return hashlib.sha256(self.der).hexdigest().upper()
 
     @cached_property
+    def _raw_names(self) -> tuple[bytes, bytes]:
+        """(issuer DER, subject DER) sliced from the TBS: byte equality is Windows' name match."""
+        return _tbs_names(self._tbs)
+
+    @cached_property
+    def _tbs(self) -> bytes:
+        return self.cert.tbs_certificate_bytes
+
+    @cached_property
     def subject(self) -> str:
         """Subject DN, RFC 4514."""
+        issuer_der, subject_der = self._raw_names
+        if subject_der == issuer_der and "issuer" in self.__dict__:
+            return self.issuer
         return self.cert.subject.rfc4514_string()
 
     @cached_property
     def issuer(self) -> str:
         """Issuer DN, RFC 4514."""
+        issuer_der, subject_der = self._raw_names
+        if subject_der == issuer_der:
+            return self.subject
         return self.cert.issuer.rfc4514_string()
 
     @cached_property
     def subject_key(self) -> str:
         """Subject comparison key (see name_key)."""
-        return name_key(self.cert.subject)
+        return self.subject.casefold()
 
     @cached_property
     def issuer_key(self) -> str:
         """Issuer comparison key (see name_key)."""
-        return name_key(self.cert.issuer)
+        return self.issuer.casefold()
 
     @cached_property
     def serial_number(self) -> int:
@@ -392,16 +482,18 @@ class Certificate:
         return days_until(self.not_after, now)
 
     # extensions
+    @cached_property
+    def _extensions(self) -> dict[x509.ObjectIdentifier, Any]:
+        return {extension.oid: extension.value for extension in self.cert.extensions}
+
     def _extension(self, oid: x509.ObjectIdentifier) -> Any:
-        try:
-            return self.cert.extensions.get_extension_for_oid(oid).value
-        except x509.ExtensionNotFound:
-            return None
+        return self._extensions.get(oid)
 
     @cached_property
     def self_issued(self) -> bool:
         """Subject and issuer are the same name (says nothing about which key signed it)."""
-        return self.cert.subject == self.cert.issuer or self.subject_key == self.issuer_key
+        issuer_der, subject_der = self._raw_names
+        return issuer_der == subject_der or self.subject_key == self.issuer_key
 
     @cached_property
     def basic_constraints(self) -> x509.BasicConstraints | None:
@@ -499,17 +591,7 @@ class Certificate:
     @cached_property
     def key_algorithm(self) -> str:
         """RSA, EC, DSA, Ed25519, Ed448, or unknown."""
-        key = self.public_key
-        for kind, name in (
-            (rsa.RSAPublicKey, "RSA"),
-            (ec.EllipticCurvePublicKey, "EC"),
-            (dsa.DSAPublicKey, "DSA"),
-            (ed25519.Ed25519PublicKey, "Ed25519"),
-            (ed448.Ed448PublicKey, "Ed448"),
-        ):
-            if isinstance(key, kind):
-                return name
-        return "unknown"
+        return _KEY_ALGORITHM_NAMES.get(_key_family(self.public_key) or "", "unknown")
 
     @cached_property
     def key_size(self) -> int | None:
@@ -559,7 +641,7 @@ class Certificate:
         return verify_signature(
             public_key,
             self.cert.signature,
-            self.cert.tbs_certificate_bytes,
+            self._tbs,
             self.signature_algorithm_oid,
             self._signature_parameters,
             self._hash_algorithm,

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from functools import cached_property
 from typing import Any
 
 from ._blob import decode_crl_blob, sha1_hex
@@ -19,6 +18,7 @@ from ._certs import (
     SIGNATURE_ALGORITHMS,
     WEAK_HASHES,
     Certificate,
+    cached_property,
     days_until,
     extract_der,
     iso,

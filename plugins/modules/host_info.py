@@ -17,6 +17,9 @@ description:
     C(Root) (registry, group_policy, enterprise, third_party), C(CA) (registry, group_policy, enterprise)
     and C(My) (registry), including the CRLs kept under C(CA), and reports each certificate with the
     physical stores it sits in.
+  - The C(services) section reads each listed SfB service's registry C(Start) and C(DelayedAutostart)
+    values and run state, and the .NET Framework 4 C(Release), and reports services that are not
+    Automatic (Delayed Start).
   - Returns C(findings), each with the exact fix. A corrupt registry value is a finding, never a failure.
   - Never changes anything; runs the same in check mode.
 author:
@@ -53,6 +56,12 @@ options:
         logged in the last this many days (1 to 365).
     type: int
     default: 7
+  services:
+    description:
+      - C(services) section. Service names (not display names) that must be Automatic (Delayed Start).
+    type: list
+    elements: str
+    default: [RTCCLSAGT, REPLICA]
 attributes:
   check_mode:
     support: full
@@ -86,6 +95,17 @@ EXAMPLES = r"""
     msg: >-
       {{ pki.findings | selectattr('id', 'equalto', 'gpo_only_root')
          | map(attribute='thumbprint') | list }}
+
+- name: Read the SfB services and the .NET release
+  sfb.pki.host_info:
+    sections:
+      - services
+    services: [RTCCLSAGT, REPLICA, RTCSRV]
+  register: sfb
+
+- name: Services that are not Automatic (Delayed Start)
+  ansible.builtin.debug:
+    msg: "{{ sfb.services.drifted }} (.NET {{ sfb.services.netfx_version }})"
 """
 
 RETURN = r"""
@@ -293,6 +313,65 @@ ca:
     parent_crl:
       description: On a subordinate CA, the newest CRL of its issuer in the CA store, with C(locations).
       type: dict
+services:
+  description: The C(services) section.
+  returned: when the services section is selected
+  type: dict
+  contains:
+    services:
+      description: One entry per service in O(services), in that order.
+      type: list
+      elements: dict
+      contains:
+        name:
+          description: Service name.
+          type: str
+          sample: RTCCLSAGT
+        exists:
+          description: Whether the service is installed.
+          type: bool
+        start:
+          description: The C(Start) value of C(HKLM\SYSTEM\CurrentControlSet\Services\<name>)
+            (2 automatic, 3 manual, 4 disabled); null when the service is absent.
+          type: int
+          sample: 2
+        delayed:
+          description: The C(DelayedAutostart) value (0 when the value is absent); null when the service
+            is absent.
+          type: int
+          sample: 1
+        start_mode:
+          description: C(delayed), C(auto), C(manual), C(disabled), C(boot), C(system), C(unknown), or
+            C(absent) when the service is not installed.
+          type: str
+          sample: delayed
+        state:
+          description: Run state as the host reports it (C(running), C(stopped), ...); null when absent.
+          type: str
+          sample: running
+        drift:
+          description: The service is installed and is not Automatic (Delayed Start).
+          type: bool
+    drifted:
+      description: Names of the services with C(drift=true).
+      type: list
+      elements: str
+      sample: [RTCCLSAGT]
+    missing:
+      description: Names of the services that are not installed.
+      type: list
+      elements: str
+    netfx_release:
+      description: The .NET Framework 4 C(Release) value, null when .NET 4 is not installed.
+      type: int
+      sample: 528040
+    netfx_version:
+      description: The .NET Framework version that release stands for, null below 4.5.
+      type: str
+      sample: "4.8"
+    netfx_repair_ready:
+      description: The release is at least 379893 (.NET 4.5.2), which the SfB Core Components repair needs.
+      type: bool
 findings:
   description: Problems found, most severe first.
   returned: always
@@ -308,6 +387,7 @@ findings:
         C(undecodable_blob), C(unverifiable_root), C(ca_crl_refresh_due), C(ca_crl_expired),
         C(ca_parent_crl_refresh_due), C(ca_parent_crl_expired), C(ca_crl_unreadable),
         C(ca_crl_period_within_cushion).
+        C(undecodable_blob), C(unverifiable_root), C(service_disabled), C(service_not_delayed_start).
       type: str
     severity:
       description: info, warning or critical.
