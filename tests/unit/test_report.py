@@ -271,3 +271,32 @@ def test_only_remote_causes_are_looked_for_on_other_hosts() -> None:
     ca = next(h for h in data["hosts"] if h["name"] == "ca")
     assert ca["symptoms"][0]["explained_by"] == []
     assert [f["id"] for f in ca["findings"]] == ["unexplained_symptom"]
+
+
+def test_phone_readiness_table() -> None:
+    cert = {
+        "thumbprint": "CC" * 20,
+        "subject": "CN=lyncweb.contoso.com",
+        "chain": [{"thumbprint": "CC" * 20, "subject": "CN=lyncweb.contoso.com"}, {"thumbprint": "A8" * 20}],
+        "lpe": {"anchor": None, "baselines": {"RTM": "untrusted", "CU10": "expired", "CU11": "trusted"}},
+    }
+    results = {"fe": {"findings": [], "server_certificates": {"certificates": [cert]}}}
+    data = report.build_report(results, NOW)
+    assert data["hosts"][0]["server_certificates"][0]["thumbprint"] == "CC" * 20
+    page = report.render_html(data, NOW)
+    assert '<span class="yes">trusted</span>' in page
+    assert '<span class="no">untrusted</span>' in page
+    assert '<span class="no">expired</span>' in page
+    assert "CN=lyncweb.contoso.com &rarr; " + "A8" * 20 in page
+    assert "<th>RTM</th><th>CU10</th><th>CU11</th>" in page
+
+
+def test_timeline_ignores_unparseable_dates_and_scales_to_today() -> None:
+    good = _crl("CN=A", NOW - timedelta(days=10), NOW + timedelta(days=100))
+    bad = {"issuer": "CN=B", "this_update": "yesterday", "next_update": None}
+    data = report.build_report({"ca": {"findings": [], "ca": {"crls": [good, bad], "parent_crl": None}}}, NOW)
+    assert [r["ca"] for r in data["crl_timeline"]] == ["CN=A"]
+    svg = report.crl_timeline_svg(data["crl_timeline"], NOW)
+    assert svg.startswith("<svg") and svg.endswith("</svg>")
+    assert "today 2026-11-23" in svg
+    assert svg.count("<rect") == 1
