@@ -379,15 +379,14 @@ findings:
   elements: dict
   contains:
     id:
-      description: Stable identifier, for example C(gpo_only_root), C(subordinate_in_root),
+      description: Stable identifier. C(certificates) section - C(gpo_only_root), C(subordinate_in_root),
         C(subordinate_in_policy_root), C(weak_signature_ca), C(expired_ca), C(expiring_ca),
-        C(undecodable_blob), C(unverifiable_root); C(server_cert_eku), C(server_cert_expired),
-        C(server_cert_expiring), C(server_cert_chain_incomplete), C(lpe_firmware_baseline),
-        C(lpe_root_expired), C(lpe_root_not_in_firmware) (C(server_certificates) section).
-        C(undecodable_blob), C(unverifiable_root), C(ca_crl_refresh_due), C(ca_crl_expired),
-        C(ca_parent_crl_refresh_due), C(ca_parent_crl_expired), C(ca_crl_unreadable),
-        C(ca_crl_period_within_cushion).
-        C(undecodable_blob), C(unverifiable_root), C(service_disabled), C(service_not_delayed_start).
+        C(undecodable_blob), C(unverifiable_root); C(server_certificates) section - C(server_cert_eku),
+        C(server_cert_expired), C(server_cert_expiring), C(server_cert_chain_incomplete),
+        C(lpe_firmware_baseline), C(lpe_root_expired), C(lpe_root_not_in_firmware); C(ca) section -
+        C(ca_crl_refresh_due), C(ca_crl_expired), C(ca_parent_crl_refresh_due), C(ca_parent_crl_expired),
+        C(ca_crl_unreadable), C(ca_crl_period_within_cushion); C(services) section - C(service_disabled),
+        C(service_not_delayed_start).
       type: str
     severity:
       description: info, warning or critical.
