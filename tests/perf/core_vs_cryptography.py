@@ -58,13 +58,15 @@ def main() -> None:
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
     ders = make(count)
     now = dt.datetime.now(dt.UTC)
-    base = ours = float("inf")
-    for _ in range(7):  # interleaved, best of 7: the machine is shared
+    base = bare(ders)
+    cold = ours = core(ders, now)  # first pass: every name rendered for the first time
+    for _ in range(6):  # interleaved, best of 7: the machine is shared
         base = min(base, bare(ders))
         ours = min(ours, core(ders, now))
     print(
-        f"{count} certificates: cryptography load+verify {base:.3f}s, core load+describe {ours:.3f}s, "
-        f"ratio {ours / base:.2f}"
+        f"{count} certificates: cryptography load+verify {base:.3f}s; core load+describe "
+        f"{cold:.3f}s first pass (ratio {cold / base:.2f}), {ours:.3f}s with names seen before "
+        f"(ratio {ours / base:.2f})"
     )
 
 
