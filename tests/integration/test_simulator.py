@@ -309,3 +309,5 @@ def test_state_file_round_trips(lab: SimLab, tmp_path: Path) -> None:
     assert model.file("c:\\WINDOWS\\temp\\A.TXT")["content"] == b"hi"
     again = sim_host.Host(str(hand), model.to_data())
     assert sim_host.dump_yaml(again.to_data()) == sim_host.dump_yaml(model.to_data())
+    with pytest.raises(sim_host.SimError, match="unknown state section"):
+        sim_host.Host(str(hand), {"service": {}})  # a misspelled section is an error, not an empty host
