@@ -51,6 +51,12 @@ def test_check_mode_changes_nothing_and_the_call_log_counts(lab: SimLab) -> None
     assert res.rc == 0, res.stdout
     assert res.changed["offroot01"] == 5  # regedit, service, copy, file, the script without ShouldProcess
     assert _files(lab) == before
+    diff = res.result("offroot01", "Regedit")["diff"]
+    diff = diff[0] if isinstance(diff, list) else diff
+    assert diff == {
+        "before": {},
+        "after": {"HKLM:\\SOFTWARE\\Contoso\\Test": {"Level": {"type": "DWord", "value": "0x00000003"}}},
+    }
     calls = lab.calls("offroot01")
     assert len(calls) == 10 and lab.round_trips("offroot01") == 10
     assert all(c["check_mode"] for c in calls)
