@@ -88,6 +88,31 @@ DEFAULT_CERT_PROPS = [PROP_SHA1, PROP_KEY_ID, PROP_CERT]
 DEFAULT_CRL_PROPS = [PROP_SHA1, PROP_CRL]
 
 
+STATE_KEYS = frozenset(
+    (
+        "name",
+        "computer_name",
+        "description",
+        "sfb_role",
+        "notes",
+        "domain",
+        "ad",
+        "env",
+        "faults",
+        "certificates",
+        "crls",
+        "services",
+        "registry",
+        "directories",
+        "files",
+        "products",
+        "ca",
+        "event_logs",
+        "events",
+    )
+)
+
+
 class SimError(Exception):
     """A problem with the simulated host or a request the simulator does not model."""
 
@@ -139,12 +164,16 @@ def der_to_pem(der: bytes, label: str) -> str:
     return f"-----BEGIN {label}-----\n" + "\n".join(lines) + f"\n-----END {label}-----\n"
 
 
-def spki_sha1(der: bytes) -> bytes:
-    """SHA-1 of a certificate's SubjectPublicKeyInfo (the key identifier property)."""
+def key_identifier(der: bytes) -> bytes:
+    """The key identifier property (20): the subjectKeyIdentifier when present, else SHA-1 of the SPKI."""
     from cryptography import x509
     from cryptography.hazmat.primitives import serialization
 
     cert = x509.load_der_x509_certificate(der)
+    try:
+        return bytes(cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value.digest)
+    except x509.ExtensionNotFound:
+        pass
     spki = cert.public_key().public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )
@@ -157,7 +186,7 @@ def _prop_data(prop: int, der: bytes) -> bytes:
     if prop == PROP_MD5:
         return hashlib.md5(der, usedforsecurity=False).digest()
     if prop == PROP_KEY_ID:
-        return spki_sha1(der)
+        return key_identifier(der)
     if prop in (PROP_CERT, PROP_CRL):
         return der
     raise SimError(f"property {prop} cannot be derived from the DER")
@@ -343,6 +372,9 @@ class Host:
     """One simulated Windows host, loaded from and saved to its YAML state file."""
 
     def __init__(self, path: str, data: dict[str, Any]) -> None:
+        unknown = sorted(set(data) - STATE_KEYS)
+        if unknown:
+            raise SimError(f"{path}: unknown state section(s) {unknown}; see docs/testing.md for the schema")
         self.path = path
         self.name: str = str(data.get("name") or os.path.splitext(os.path.basename(path))[0])
         self.computer_name: str = str(data.get("computer_name") or self.name.upper())
