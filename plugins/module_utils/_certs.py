@@ -29,6 +29,7 @@ try:
     from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, padding, rsa
+    from cryptography.hazmat.primitives.serialization import pkcs7
     from cryptography.x509.oid import ExtensionOID, NameOID
 except ImportError:  # pragma: no cover - exercised only without the library
     HAS_CRYPTOGRAPHY = False
@@ -158,13 +159,25 @@ def extract_der(
     blob_decoder: Callable[[bytes, str], bytes],
 ) -> list[tuple[bytes, str]]:
     """Split input into (DER, name) items: PEM blocks with `labels`, DER, base64, .reg hex or a blob."""
-    raw = data.encode("utf-8", "replace") if isinstance(data, str) else bytes(data)
+    raw = data.encode("utf-8", "replace") if isinstance(data, str) else _text_bom(bytes(data))
     try:
         return _extract(raw, source, labels, what, blob_decoder, depth=0)
     except PkiInputError:
         raise
     except (ValueError, TypeError, IndexError, struct.error) as exc:
         raise PkiInputError(source, f"cannot be read as a {what}: {exc}") from None
+
+
+def _text_bom(raw: bytes) -> bytes:
+    """Text saved with a byte-order mark (Windows PowerShell's Out-File writes UTF-16LE) as UTF-8."""
+    if raw[:3] == b"\xef\xbb\xbf":
+        return raw[3:]
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        try:
+            return raw.decode("utf-16").encode("utf-8")
+        except UnicodeDecodeError:
+            return raw
+    return raw
 
 
 def _extract(
@@ -227,12 +240,35 @@ def _extract_pem(raw: bytes, source: str, labels: tuple[str, ...], what: str) ->
 
 
 def load_certificates(data: bytes | str, source: str) -> list[Certificate]:
-    """Every certificate in PEM (a bundle, junk around it), DER, base64 or a Windows registry blob."""
+    """Every certificate in PEM (a bundle, junk around it), DER, PKCS #7 (.p7b), base64 or a registry blob."""
     require_cryptography()
-    items = extract_der(
-        data, source, ("CERTIFICATE", "X509 CERTIFICATE", "TRUSTED CERTIFICATE"), "certificate", _blob_cert
-    )
-    return [Certificate.from_der(der, name) for der, name in items]
+    items = extract_der(data, source, _CERT_LABELS, "certificate", _blob_cert)
+    certs: list[Certificate] = []
+    for der, name in items:
+        if _PKCS7_SIGNED_DATA in der[:32]:
+            certs.extend(_from_pkcs7(der, name))
+        else:
+            certs.append(Certificate.from_der(der, name))
+    return certs
+
+
+_CERT_LABELS = ("CERTIFICATE", "X509 CERTIFICATE", "TRUSTED CERTIFICATE", "PKCS7", "CMS")
+# DER of the OID 1.2.840.113549.1.7.2 (PKCS #7 signedData): a .p7b chain export starts with it.
+_PKCS7_SIGNED_DATA = bytes.fromhex("06092a864886f70d010702")
+
+
+def _from_pkcs7(der: bytes, source: str) -> list[Certificate]:
+    """The certificates of a PKCS #7 bundle (.p7b, "Cryptographic Message Syntax" chain export)."""
+    try:
+        bundle = pkcs7.load_der_pkcs7_certificates(der)
+    except ValueError as exc:
+        raise PkiInputError(source, f"is not a valid PKCS #7 certificate bundle: {exc}") from None
+    if not bundle:
+        raise PkiInputError(source, "is a PKCS #7 bundle without certificates")
+    return [
+        Certificate.from_der(cert.public_bytes(serialization.Encoding.DER), f"{source} (certificate {n})")
+        for n, cert in enumerate(bundle, start=1)
+    ]
 
 
 def _blob_cert(blob: bytes, source: str) -> bytes:
@@ -364,15 +400,89 @@ def _tbs_names(tbs: bytes) -> tuple[bytes, bytes]:
 
 _NAME_TEXT: dict[bytes, str] = {}
 
+# Short names cryptography's rfc4514_string uses, by attribute-type OID content bytes.
+_SHORT_NAMES: dict[bytes, str] = {
+    bytes.fromhex("550403"): "CN",
+    bytes.fromhex("550407"): "L",
+    bytes.fromhex("550408"): "ST",
+    bytes.fromhex("55040a"): "O",
+    bytes.fromhex("55040b"): "OU",
+    bytes.fromhex("550406"): "C",
+    bytes.fromhex("550409"): "STREET",
+    bytes.fromhex("0992268993f22c640119"): "DC",
+    bytes.fromhex("0992268993f22c640101"): "UID",
+}
+# UTF8String, PrintableString, IA5String: the string types of nearly every real name.
+_STRING_CODECS = {0x0C: "utf-8", 0x13: "ascii", 0x16: "ascii"}
+
 
 def _rendered_name(der: bytes, name: Callable[[], x509.Name]) -> str:
-    """RFC 4514 text of an encoded Name, remembered by its bytes (a store repeats its issuers)."""
+    """RFC 4514 text of an encoded Name, remembered by its bytes (a store repeats its issuers).
+
+    Common names are rendered straight from the DER, exactly as cryptography's rfc4514_string()
+    would; anything unusual (multi-valued RDNs, other string types) is left to cryptography.
+    """
     text = _NAME_TEXT.get(der)
     if text is None:
         if len(_NAME_TEXT) >= 4096:
             _NAME_TEXT.clear()
-        text = _NAME_TEXT[der] = name().rfc4514_string()
+        text = _render_name(der)
+        if text is None:
+            text = name().rfc4514_string()
+        _NAME_TEXT[der] = text
     return text
+
+
+def _render_name(der: bytes) -> str | None:
+    """RFC 4514 text of a Name DER, or None when it holds something only the library should judge."""
+    try:
+        start, end = _tlv(der, 0)
+        parts: list[str] = []
+        pos = start
+        while pos < end:
+            set_start, set_end = _tlv(der, pos)
+            seq_start, seq_end = _tlv(der, set_start)
+            if der[pos] != 0x31 or der[set_start] != 0x30 or seq_end != set_end:
+                return None  # not a single-valued RDN
+            oid_start, oid_end = _tlv(der, seq_start)
+            value_start, value_end = _tlv(der, oid_end)
+            codec = _STRING_CODECS.get(der[oid_end])
+            if der[seq_start] != 0x06 or codec is None or value_end != seq_end:
+                return None
+            oid = der[oid_start:oid_end]
+            label = _SHORT_NAMES.get(oid) or _dotted(oid)
+            parts.append(f"{label}={_escape_value(der[value_start:value_end].decode(codec))}")
+            pos = set_end
+        return ",".join(reversed(parts))
+    except (IndexError, UnicodeDecodeError):
+        return None
+
+
+def _dotted(oid: bytes) -> str:
+    """Dotted text of OID content bytes."""
+    numbers: list[int] = []
+    value = 0
+    for byte in oid:
+        value = (value << 7) | (byte & 0x7F)
+        if not byte & 0x80:
+            numbers.append(value)
+            value = 0
+    first = min(numbers[0] // 40, 2)
+    return ".".join(str(n) for n in (first, numbers[0] - 40 * first, *numbers[1:]))
+
+
+def _escape_value(value: str) -> str:
+    """RFC 4514 section 2.4 escaping, character for character what cryptography does."""
+    if not value:
+        return ""
+    for char in ("\\", '"', "+", ",", ";", "<", ">"):
+        value = value.replace(char, "\\" + char)
+    value = value.replace("\0", "\\00")
+    if value[0] == "#" or (value[0] == " " and len(value) > 1):
+        value = "\\" + value
+    if value[-1] == " ":
+        value = value[:-1] + "\\ "
+    return value
 
 
 # ------------------------------------------------------------------------------------- certificate

@@ -211,3 +211,20 @@ def test_requested_and_absent_roots(lab: SimLab, tmp_path: Path) -> None:
     assert root not in lab.store_thumbprints("subca01", "Root", "registry")
     assert root in lab.store_thumbprints("subca01", "Root", "group_policy")
     assert (backups / "subca01" / f"Root-registry-{root}.der").exists()
+
+
+def test_role_audit_mode_reads_only(lab: SimLab, tmp_path: Path) -> None:
+    before = lab.state("fe01")
+    res = site(lab, tmp_path, limit="fe01")
+    lab.clear_calls()
+    audit = lab.run(
+        "playbooks/site.yml",
+        extra_vars={"root_store_audit_only": True, "root_store_backup_dir": str(tmp_path / "b")},
+        limit="fe01",
+    )
+    assert res.rc == 0 and audit.rc == 0, audit.stdout + audit.stderr
+    assert audit.changed["fe01"] == 0
+    assert [c["module"] for c in lab.calls("fe01")] == ["win_powershell"]
+    info = audit.result("fe01", "sfb.pki.root_store : Read the machine certificate stores")
+    assert "certificates" in info and "subordinate_in_root" not in {f["id"] for f in info["findings"]}
+    assert before != lab.state("fe01")  # the first (enforcing) run did change the host

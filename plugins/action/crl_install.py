@@ -1,0 +1,147 @@
+# Copyright: (c) 2026, sfb.pki maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""sfb.pki.crl_install: verify a CRL on the controller, install it in the CA store only when missing."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from ansible_collections.sfb.pki.plugins.module_utils import _section_certificates
+from ansible_collections.sfb.pki.plugins.module_utils._certs import Certificate, iso, load_certificate
+from ansible_collections.sfb.pki.plugins.module_utils._crl import Crl, load_crl
+from ansible_collections.sfb.pki.plugins.module_utils._crlplan import find_issuer, plan_install
+from ansible_collections.sfb.pki.plugins.module_utils._errors import PkiInputError
+from ansible_collections.sfb.pki.plugins.module_utils._section_certificates import Inventory, read_inventory
+from ansible_collections.sfb.pki.plugins.module_utils._snapshot import SnapshotRequest
+from ansible_collections.sfb.pki.plugins.modules.crl_install import DOCUMENTATION
+from ansible_collections.sfb.pki.plugins.plugin_utils._action import PkiActionError
+from ansible_collections.sfb.pki.plugins.plugin_utils._crl_action import (
+    CrlAction,
+    crl_file_name,
+    crl_result,
+    host_join,
+)
+
+
+def ca_store_crls(inventory: Inventory) -> list[tuple[str, Crl]]:
+    """(physical location, CRL) for every CRL the CA store holds."""
+    return [
+        (loc.physical, entry.crl)
+        for entry in inventory.crls.values()
+        for loc in entry.locations
+        if loc.store == "CA"
+    ]
+
+
+class ActionModule(CrlAction):
+    """Load and verify the CRL, read the host once, install/copy/publish only what is missing."""
+
+    DOCUMENTATION = DOCUMENTATION
+
+    def _load_inputs(self, args: dict[str, Any]) -> tuple[Crl, Certificate | None, str]:
+        if bool(args.get("src")) == bool(args.get("content")):
+            raise PkiInputError("src/content", "give exactly one of src (a controller path) or content")
+        if args.get("issuer_src") and args.get("issuer_content"):
+            raise PkiInputError("issuer_src/issuer_content", "give at most one of them")
+        if args.get("src"):
+            source = f"src {args['src']}"
+            crl = load_crl(self.controller_bytes(args["src"], "src"), source)
+        else:
+            source = "content"
+            crl = load_crl(str(args["content"]), source)
+        issuer = None
+        if args.get("issuer_src"):
+            data = self.controller_bytes(args["issuer_src"], "issuer_src")
+            issuer = load_certificate(data, f"issuer_src {args['issuer_src']}")
+        elif args.get("issuer_content"):
+            issuer = load_certificate(str(args["issuer_content"]), "issuer_content")
+        return crl, issuer, source
+
+    def run_pki(self, args: dict[str, Any], task_vars: dict[str, Any]) -> dict[str, Any]:
+        """Verify, plan, act, confirm."""
+        now = datetime.now(UTC)
+        host = self.host_name(task_vars)
+        cushion = int(args["refresh_before"])
+        check = bool(self._task.check_mode)
+        crl, given_issuer, source = self._load_inputs(args)
+        req = SnapshotRequest()
+        _section_certificates.request({}, req)
+        inventory = read_inventory(self.read_snapshot(req, task_vars))
+        if given_issuer is not None:
+            issuer, issuer_from = given_issuer, "given"
+        else:
+            roots = [e.cert for e in inventory.certificates.values() if e.physicals("Root")]
+            issuer = find_issuer(crl, roots, f"{source} on {host}")
+            issuer_from = "Root store"
+        installed = ca_store_crls(inventory)
+        plan = plan_install(crl, issuer, [c for _, c in installed], now, bool(args["allow_older"]), source)
+        in_registry = any(loc == "registry" and c.thumbprint == crl.thumbprint for loc, c in installed)
+        install = plan.install or not in_registry
+        reason = plan.reason
+        if not plan.install and not in_registry:
+            reason = (
+                f"CRL {crl.thumbprint} is only in a policy-managed CA store; adding it to the Registry store"
+            )
+        file_name = args.get("file_name") or crl_file_name(crl)
+        staged = host_join(args["staging_dir"], file_name)
+        result: dict[str, Any] = {
+            "changed": False,
+            "installed": install,
+            "reason": reason,
+            "crl": crl_result(crl, now, cushion),
+            "previous": crl_result(plan.installed, now, cushion) if plan.installed is not crl else {},
+            "issuer": {"thumbprint": issuer.thumbprint, "subject": issuer.subject, "from": issuer_from},
+            "cdp_paths": [],
+            "dspublished": False,
+        }
+        if self._task.diff:
+            before = plan.installed if plan.installed is not None else None
+            result["diff"] = {"before": self._summary(before), "after": self._summary(crl)}
+        if install:
+            result["changed"] = True
+        if (install or args["cdp_paths"] or args["dspublish"]) and not check:
+            self.ensure_folder("create the staging folder", args["staging_dir"], task_vars)
+            self.copy_to_host("stage the CRL file", crl.der, staged, task_vars)
+        if install and not check:
+            self.certutil("install the CRL", ["-addstore", "CA", staged], task_vars)
+            self._confirm(crl, req, host, result, task_vars)
+        cdp_changed = False
+        for path in args["cdp_paths"]:
+            dest = path if path.lower().endswith(".crl") else host_join(path, file_name)
+            # win_copy runs in check mode with the task, so it reports the drift without writing
+            copied = self.copy_to_host("copy the CRL to a CDP path", crl.der, dest, task_vars)
+            changed = bool(copied.get("changed"))
+            result["cdp_paths"].append({"path": dest, "changed": changed})
+            cdp_changed = cdp_changed or changed
+        if cdp_changed:
+            result["changed"] = True
+        if args["dspublish"] and (install or cdp_changed):
+            result["dspublished"] = True
+            result["changed"] = True
+            if not check:
+                self.certutil("publish the CRL to Active Directory", ["-dspublish", "-f", staged], task_vars)
+        return result
+
+    def _confirm(
+        self, crl: Crl, req: SnapshotRequest, host: str, result: dict[str, Any], task_vars: dict[str, Any]
+    ) -> None:
+        """Read the CA store again: the CRL must now be in the Registry physical store."""
+        after = ca_store_crls(read_inventory(self.read_snapshot(req, task_vars)))
+        if not any(loc == "registry" and c.thumbprint == crl.thumbprint for loc, c in after):
+            raise PkiActionError(
+                f"host {host}: certutil -addstore CA reported success but CRL {crl.thumbprint}"
+                " is not in the CA store on re-read",
+                {k: result[k] for k in ("changed", "installed", "crl", "issuer")},
+            )
+        result["confirmed"] = True
+
+    @staticmethod
+    def _summary(crl: Crl | None) -> dict[str, Any]:
+        if crl is None:
+            return {}
+        return {
+            "crl_number": crl.crl_number,
+            "this_update": iso(crl.this_update),
+            "next_update": iso(crl.next_update),
+        }

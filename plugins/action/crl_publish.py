@@ -1,0 +1,133 @@
+# Copyright: (c) 2026, sfb.pki maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""sfb.pki.crl_publish: re-issue an offline root's CRL when it is due and return it, verified."""
+
+from __future__ import annotations
+
+import base64
+import os
+from datetime import UTC, datetime
+from typing import Any
+
+from ansible_collections.sfb.pki.plugins.module_utils import _section_ca
+from ansible_collections.sfb.pki.plugins.module_utils._certs import iso
+from ansible_collections.sfb.pki.plugins.module_utils._crl import Crl
+from ansible_collections.sfb.pki.plugins.module_utils._crlplan import (
+    is_delta,
+    newest,
+    plan_publish,
+    verify_new_crl,
+)
+from ansible_collections.sfb.pki.plugins.module_utils._errors import PkiInputError
+from ansible_collections.sfb.pki.plugins.module_utils._snapshot import SnapshotRequest
+from ansible_collections.sfb.pki.plugins.modules.crl_publish import DOCUMENTATION
+from ansible_collections.sfb.pki.plugins.plugin_utils._action import PkiActionError
+from ansible_collections.sfb.pki.plugins.plugin_utils._crl_action import CrlAction, crl_result
+
+
+class ActionModule(CrlAction):
+    """Read the CA once; when the CRL is due run certutil -crl, read again and verify the new CRL."""
+
+    DOCUMENTATION = DOCUMENTATION
+
+    def run_pki(self, args: dict[str, Any], task_vars: dict[str, Any]) -> dict[str, Any]:
+        """Plan, re-issue when due, verify, return the current CRL."""
+        now = datetime.now(UTC)
+        host = self.host_name(task_vars)
+        cushion = int(args["refresh_before"])
+        req = SnapshotRequest()
+        _section_ca.request({_section_ca.OPTION: cushion}, req)
+        state = _section_ca.ca_state(self.read_snapshot(req, task_vars), args.get("ca_name"))
+        if not state.present:
+            raise PkiActionError(
+                f"host {host}: no Certificate Services configuration (HKLM\\{_section_ca.CONFIG_KEY})"
+            )
+        if state.certificate is None:
+            raise PkiActionError(
+                f"host {host}: the certificate of CA {state.name!r} is not in CertEnroll"
+                " (no .crt file matching CACertHash), so its CRL cannot be verified"
+            )
+        ca_info = {
+            "name": state.name,
+            "certificate": {
+                "thumbprint": state.certificate.thumbprint,
+                "subject": state.certificate.subject,
+                "not_after": iso(state.certificate.not_after),
+                "content": base64.b64encode(state.certificate.der).decode("ascii"),
+            },
+        }
+        current = state.current
+        plan = plan_publish(current, now, cushion, bool(args["force"]))
+        result: dict[str, Any] = {"changed": False, "reissued": False, "reason": plan.reason, "ca": ca_info}
+        before = self._summary(current)
+        file_name = None if current is None else state.file_of(current)
+        if plan.reissue:
+            result.update(changed=True, reissued=True)
+            if not self._task.check_mode:
+                current, file_name = self._reissue(state, current, req, host, now, result, task_vars)
+                result["previous"] = crl_result(plan.current, now, cushion, file=state.file_of(plan.current))
+                result["reason"] = plan.reason + "; re-issued"
+        if self._task.diff:
+            after = before if self._task.check_mode else self._summary(current)
+            result["diff"] = {"before": before, "after": after}
+        if current is not None:
+            result["crl"] = crl_result(current, now, cushion, content=True, file=file_name)
+        if args.get("dest") and current is not None:
+            result["dest"] = args["dest"]
+            result["dest_written"] = self._save(args["dest"], current.der)
+        return result
+
+    def _reissue(
+        self,
+        state: _section_ca.CaState,
+        current: Crl | None,
+        req: SnapshotRequest,
+        host: str,
+        now: datetime,
+        result: dict[str, Any],
+        task_vars: dict[str, Any],
+    ) -> tuple[Crl, str]:
+        """certutil -crl, read CertEnroll again, find and verify the CRL that appeared."""
+        self.certutil("re-issue the CRL", ["-crl"], task_vars)
+        after = _section_ca.ca_state(self.read_snapshot(req, task_vars), state.name)
+        seen = {crl.thumbprint for _, crl in state.crls}
+        fresh = [(name, crl) for name, crl in after.crls if crl.thumbprint not in seen and not is_delta(crl)]
+        partial = {"changed": True, "reissued": True, "ca": result["ca"]}
+        if not fresh:
+            raise PkiActionError(
+                f"host {host}: certutil -crl succeeded but no new CRL appeared in CertEnroll", partial
+            )
+        mine = [c for _, c in fresh if c.issuer_key == state.certificate.subject_key]  # type: ignore[union-attr]
+        new = newest(mine) if mine else fresh[0][1]
+        file_name = next(name for name, crl in fresh if crl is new)
+        try:
+            verify_new_crl(new, state.certificate, current, now, f"{host} CertEnroll\\{file_name}")  # type: ignore[arg-type]
+        except PkiInputError as err:
+            raise PkiActionError(f"the new CRL was not accepted: {err}", partial) from None
+        return new, file_name
+
+    @staticmethod
+    def _summary(crl: Any) -> dict[str, Any]:
+        if crl is None:
+            return {}
+        return {
+            "crl_number": crl.crl_number,
+            "this_update": iso(crl.this_update),
+            "next_update": iso(crl.next_update),
+        }
+
+    def _save(self, dest: str, der: bytes) -> bool:
+        """Write the CRL to a controller path when its content differs (never in check mode)."""
+        path = os.path.expanduser(dest)
+        if os.path.exists(path):
+            with open(path, "rb") as handle:
+                if handle.read() == der:
+                    return False
+        if self._task.check_mode:
+            return True
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        tmp = path + ".tmp"
+        with open(tmp, "wb") as handle:
+            handle.write(der)
+        os.replace(tmp, path)
+        return True
