@@ -20,7 +20,7 @@ description:
   - Returns C(findings), each with the exact fix. A corrupt registry value is a finding, never a failure.
   - Never changes anything; runs the same in check mode.
 author:
-  - sfb.pki maintainers
+  - sfb.pki maintainers (@sfb-pki)
 options:
   sections:
     description:
@@ -46,8 +46,11 @@ attributes:
     description: Reads only; the snapshot script declares SupportsShouldProcess so it runs in check mode.
   diff_mode:
     support: none
+    description: Returns facts only; there is nothing to diff.
   platform:
+    support: full
     platforms: windows
+    description: Targets Windows hosts through the ansible.windows collection; runs on the controller.
 notes:
   - Runs as an action plugin on the controller; the host needs only the ansible.windows collection's
     modules (M(ansible.windows.win_powershell)).
@@ -133,7 +136,7 @@ certificates:
           description: Whole days until not_after (negative once expired).
           type: int
         ekus:
-          description: Extended key usage OIDs (empty when the extension is absent).
+          description: Extended key usage OIDs; null when the extension is absent (any purpose).
           type: list
           elements: str
     crls:

@@ -299,9 +299,15 @@ class SimLab:
         kind: str = "failed",
         rc: int = 1,
         msg: str | None = None,
+        after: int = 0,
     ) -> None:
-        """Make the next `count` calls of `module` on `host` fail ("failed" with rc, or "unreachable")."""
+        """Make the next `count` calls of `module` on `host` fail ("failed" with rc, or "unreachable").
+
+        `after` lets that many calls of the module succeed first (a fault in the middle of a task).
+        """
         fault: dict[str, Any] = {"module": module.split(".")[-1], "count": count, "kind": kind, "rc": rc}
+        if after:
+            fault["after"] = after
         if msg:
             fault["msg"] = msg
         self.edit(host, lambda m: m.faults.append(fault))
