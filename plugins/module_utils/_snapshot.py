@@ -34,9 +34,14 @@ class SnapshotRequest:
         """Read the files of a folder matching a wildcard (environment variables expanded on the host)."""
         self.folders[path] = pattern
 
-    def add_events(self, log: str, ids: list[int], days: int, provider: str | None = None) -> None:
-        """Count recent events of the given ids in one event log."""
-        self.events.append({"log": log, "provider": provider, "ids": sorted(set(ids)), "days": days})
+    def add_events(
+        self, log: str, ids: list[int], days: int, provider: str | None = None, match: str | None = None
+    ) -> None:
+        """Count recent events of the given ids in one event log (only messages containing `match`)."""
+        entry: dict[str, Any] = {"log": log, "provider": provider, "ids": sorted(set(ids)), "days": days}
+        if match is not None:
+            entry["match"] = match
+        self.events.append(entry)
 
     def parameters(self) -> dict[str, Any]:
         """The `parameters` of the win_powershell call (no user value ever enters the script text)."""

@@ -17,6 +17,9 @@ description:
     C(Root) (registry, group_policy, enterprise, third_party), C(CA) (registry, group_policy, enterprise)
     and C(My) (registry), including the CRLs kept under C(CA), and reports each certificate with the
     physical stores it sits in.
+  - The C(services) section reads each listed SfB service's registry C(Start) and C(DelayedAutostart)
+    values and run state, and the .NET Framework 4 C(Release), and reports services that are not
+    Automatic (Delayed Start).
   - Returns C(findings), each with the exact fix. A corrupt registry value is a finding, never a failure.
   - Never changes anything; runs the same in check mode.
 author:
@@ -27,7 +30,7 @@ options:
       - The sections to read and analyze. Omit to run every installed section.
     type: list
     elements: str
-    choices: [certificates, services, ca, events]
+    choices: [certificates, server_certificates, services, ca, events]
   crl_refresh_before:
     description:
       - C(ca) section. Days before a CRL's nextUpdate from which it is due for re-issue
@@ -40,6 +43,25 @@ options:
         C(expiring_ca).
     type: int
     default: 60
+  server_certificate_expiry_days:
+    description:
+      - C(server_certificates) section. A server certificate in C(My) that expires within this many days
+        is reported as C(server_cert_expiring); an expired one as C(server_cert_expired).
+    type: int
+    default: 30
+  events_days:
+    description:
+      - C(events) section. Count the symptom events (Lync Server 32042, 30998, 61029, 41025, 41026,
+        32174; System Schannel 36888, 36874; Application CertificationAuthority 100 with 0x80092013)
+        logged in the last this many days (1 to 365).
+    type: int
+    default: 7
+  services:
+    description:
+      - C(services) section. Service names (not display names) that must be Automatic (Delayed Start).
+    type: list
+    elements: str
+    default: [RTCCLSAGT, REPLICA]
 attributes:
   check_mode:
     support: full
@@ -76,6 +98,17 @@ EXAMPLES = r"""
     msg: >-
       {{ pki.findings | selectattr('id', 'equalto', 'gpo_only_root')
          | map(attribute='thumbprint') | list }}
+
+- name: Read the SfB services and the .NET release
+  sfb.pki.host_info:
+    sections:
+      - services
+    services: [RTCCLSAGT, REPLICA, RTCSRV]
+  register: sfb
+
+- name: Services that are not Automatic (Delayed Start)
+  ansible.builtin.debug:
+    msg: "{{ sfb.services.drifted }} (.NET {{ sfb.services.netfx_version }})"
 """
 
 RETURN = r"""
@@ -167,6 +200,76 @@ certificates:
       description: Registry values that could not be decoded, with the reason (also reported as findings).
       type: list
       elements: dict
+server_certificates:
+  description: The C(server_certificates) section.
+  returned: when the server_certificates section is selected
+  type: dict
+  contains:
+    certificates:
+      description: One entry per non-CA certificate in C(My) usable for TLS server authentication
+        (Server Authentication EKU, or no EKU extension).
+      type: list
+      elements: dict
+      contains:
+        thumbprint:
+          description: SHA-1 thumbprint, uppercase hex.
+          type: str
+        subject:
+          description: Subject, RFC 4514.
+          type: str
+        ekus:
+          description: EKU OIDs, null when the extension is absent (any purpose).
+          type: list
+          elements: str
+        client_auth:
+          description: Whether Client Authentication is allowed (KB4023993).
+          type: bool
+        days_left:
+          description: Whole days until not_after.
+          type: int
+        chain:
+          description: The chain built through the host's Root and CA stores, leaf first.
+          type: list
+          elements: dict
+          sample: [{thumbprint: 3DFB6A83366BAD70DC4427565A64A07A0733EA49, subject: CN=fe01.contoso.com}]
+        chain_complete:
+          description: Whether the chain reaches a self-signed root.
+          type: bool
+        root_trusted:
+          description: Whether that root is in the machine's Trusted Root store.
+          type: bool
+        lpe:
+          description: Lync Phone Edition readiness. C(anchor) is the first chain certificate that phone
+            firmware ships (null when none); C(baselines) maps RTM, CU10 and CU11 to C(trusted),
+            C(untrusted), C(expired) (the firmware's root has expired) or C(unknown) (broken chain).
+          type: dict
+          sample: {anchor: {thumbprint: A8985D3A65E5E5C4B2D7D66D40C6DD2FB19C5436, added: CU11},
+                   baselines: {RTM: untrusted, CU10: untrusted, CU11: trusted}}
+events:
+  description: The C(events) section.
+  returned: when the events section is selected
+  type: dict
+  contains:
+    days:
+      description: The window counted, in days.
+      type: int
+    since:
+      description: Start of the window, ISO 8601 UTC.
+      type: str
+    counts:
+      description: Event count per event id (as a string) over the window.
+      type: dict
+      sample: {"32042": 12, "36888": 0}
+    logs:
+      description: The logs read and whether they exist on the host.
+      type: list
+      elements: dict
+    observed:
+      description: Each event seen at least once, with what it means and the finding ids that explain it.
+      type: list
+      elements: dict
+      sample: [{id: 32042, log: Lync Server, count: 12, label: event 32042 (Lync Server),
+                causes: [subordinate_in_root, gpo_only_root]}]
 ca:
   description:
     - The C(ca) section. On a host without Certificate Services only C(present=false).
@@ -213,6 +316,65 @@ ca:
     parent_crl:
       description: On a subordinate CA, the newest CRL of its issuer in the CA store, with C(locations).
       type: dict
+services:
+  description: The C(services) section.
+  returned: when the services section is selected
+  type: dict
+  contains:
+    services:
+      description: One entry per service in O(services), in that order.
+      type: list
+      elements: dict
+      contains:
+        name:
+          description: Service name.
+          type: str
+          sample: RTCCLSAGT
+        exists:
+          description: Whether the service is installed.
+          type: bool
+        start:
+          description: The C(Start) value of C(HKLM\SYSTEM\CurrentControlSet\Services\<name>)
+            (2 automatic, 3 manual, 4 disabled); null when the service is absent.
+          type: int
+          sample: 2
+        delayed:
+          description: The C(DelayedAutostart) value (0 when the value is absent); null when the service
+            is absent.
+          type: int
+          sample: 1
+        start_mode:
+          description: C(delayed), C(auto), C(manual), C(disabled), C(boot), C(system), C(unknown), or
+            C(absent) when the service is not installed.
+          type: str
+          sample: delayed
+        state:
+          description: Run state as the host reports it (C(running), C(stopped), ...); null when absent.
+          type: str
+          sample: running
+        drift:
+          description: The service is installed and is not Automatic (Delayed Start).
+          type: bool
+    drifted:
+      description: Names of the services with C(drift=true).
+      type: list
+      elements: str
+      sample: [RTCCLSAGT]
+    missing:
+      description: Names of the services that are not installed.
+      type: list
+      elements: str
+    netfx_release:
+      description: The .NET Framework 4 C(Release) value, null when .NET 4 is not installed.
+      type: int
+      sample: 528040
+    netfx_version:
+      description: The .NET Framework version that release stands for, null below 4.5.
+      type: str
+      sample: "4.8"
+    netfx_repair_ready:
+      description: The release is at least 379893 (.NET 4.5.2), which the SfB Core Components repair needs.
+      type: bool
 findings:
   description: Problems found, most severe first.
   returned: always
@@ -220,11 +382,14 @@ findings:
   elements: dict
   contains:
     id:
-      description: Stable identifier, for example C(gpo_only_root), C(subordinate_in_root),
+      description: Stable identifier. C(certificates) section - C(gpo_only_root), C(subordinate_in_root),
         C(subordinate_in_policy_root), C(weak_signature_ca), C(expired_ca), C(expiring_ca),
-        C(undecodable_blob), C(unverifiable_root), C(ca_crl_refresh_due), C(ca_crl_expired),
-        C(ca_parent_crl_refresh_due), C(ca_parent_crl_expired), C(ca_crl_unreadable),
-        C(ca_crl_period_within_cushion).
+        C(undecodable_blob), C(unverifiable_root); C(server_certificates) section - C(server_cert_eku),
+        C(server_cert_expired), C(server_cert_expiring), C(server_cert_chain_incomplete),
+        C(lpe_firmware_baseline), C(lpe_root_expired), C(lpe_root_not_in_firmware); C(ca) section -
+        C(ca_crl_refresh_due), C(ca_crl_expired), C(ca_parent_crl_refresh_due), C(ca_parent_crl_expired),
+        C(ca_crl_unreadable), C(ca_crl_period_within_cushion); C(services) section - C(service_disabled),
+        C(service_not_delayed_start).
       type: str
     severity:
       description: info, warning or critical.

@@ -174,6 +174,8 @@ foreach ($request in $Events) {
     $entry = @{}
     $entry['log'] = $log
     $entry['provider'] = $provider
+    $match = [string](Get-Field -Item $request -Name 'match')
+    if ($match) { $entry['match'] = $match }
     $entry['counts'] = @{}
     foreach ($id in $ids) { $entry['counts'][[string]$id] = 0 }
     $logInfo = $null
@@ -193,6 +195,9 @@ foreach ($request in $Events) {
             if ($provider) { $filterTable['ProviderName'] = [string]$provider }
             try {
                 foreach ($record in @(Get-WinEvent -FilterHashtable $filterTable -ErrorAction Stop)) {
+                    # With a match text, count only events whose message contains it (e.g. an error code).
+                    $text = ([string]$record.Message).ToLowerInvariant()
+                    if ($match -and -not $text.Contains($match.ToLowerInvariant())) { continue }
                     $entry['counts'][[string]$record.Id] = $entry['counts'][[string]$record.Id] + 1
                 }
             }

@@ -27,7 +27,17 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
 SIMULATOR = REPO / "tests" / "simulator"
-COLLECTIONS = REPO / ".build" / "collections"
+# The collections tree ansible loads sfb.pki from: the worktree link by default; `make package` points
+# SFB_COLLECTIONS_PATH at an installed release tarball so the same runs prove the packaged copy.
+COLLECTIONS = Path(os.environ.get("SFB_COLLECTIONS_PATH") or REPO / ".build" / "collections").resolve()
+INSTALLED = COLLECTIONS / "ansible_collections" / "sfb" / "pki"
+
+
+def content_path(relative: str | Path) -> Path:
+    """A playbook or role path of the collection under test (the installed copy when there is one)."""
+    if os.environ.get("SFB_COLLECTIONS_PATH") and (INSTALLED / relative).exists():
+        return INSTALLED / relative
+    return REPO / relative
 
 
 def _load(name: str, path: Path) -> Any:
@@ -57,7 +67,8 @@ def ansible_env(extra: dict[str, str] | None = None, tmp: Path | None = None) ->
     env["ANSIBLE_HOST_KEY_CHECKING"] = "0"
     env["ANSIBLE_DEPRECATION_WARNINGS"] = "0"
     env["ANSIBLE_FORKS"] = env.get("ANSIBLE_FORKS", "4")
-    env["ANSIBLE_ROLES_PATH"] = str(REPO / "roles")
+    env["ANSIBLE_PIPELINING"] = "1"
+    env["ANSIBLE_ROLES_PATH"] = str(content_path("roles"))
     if tmp is not None:
         env["ANSIBLE_LOCAL_TEMP"] = str(tmp / "local")
         env["ANSIBLE_REMOTE_TEMP"] = str(tmp / "remote")
@@ -195,7 +206,7 @@ class SimLab:
         """Run a playbook (path relative to the repository, or absolute) against the estate."""
         path = Path(playbook)
         if not path.is_absolute():
-            path = REPO / path
+            path = content_path(path)
         cmd = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(self.inventory), str(path)]
         if extra_vars:
             cmd += ["-e", json.dumps(extra_vars)]
@@ -251,6 +262,35 @@ class SimLab:
                     result: dict[str, Any] = task["hosts"][host]
                     return result
         raise RuntimeError(f"no result for {host}: rc={proc.returncode}\n{proc.stdout}\n{proc.stderr}")
+
+    def tasks(
+        self,
+        host: str,
+        calls: list[tuple[str, dict[str, Any] | str]],
+        check: bool = False,
+        diff: bool = False,
+    ) -> list[dict[str, Any]]:
+        """Run several module calls on one host in one playbook (errors ignored); their results in order."""
+        play = [
+            {
+                "name": "Simulator calls",
+                "hosts": host,
+                "gather_facts": False,
+                "tasks": [
+                    {"name": f"call {i}", module: args, "ignore_errors": True}
+                    for i, (module, args) in enumerate(calls)
+                ],
+            }
+        ]
+        (self.root / "tmp").mkdir(exist_ok=True)
+        path = self.root / "tmp" / f"calls-{host}.yml"
+        path.write_text(json.dumps(play))
+        res = self.run(path, check=check, diff=diff)
+        found = dict(res.task_results(host))
+        missing = [i for i in range(len(calls)) if f"call {i}" not in found]
+        if missing:
+            raise RuntimeError(f"calls {missing} did not run on {host}:\n{res.stdout}\n{res.stderr}")
+        return [found[f"call {i}"] for i in range(len(calls))]
 
     # looking inside ---------------------------------------------------------------------------
     def calls(self, host: str, module: str | None = None) -> list[dict[str, Any]]:

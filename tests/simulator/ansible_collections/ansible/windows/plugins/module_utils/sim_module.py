@@ -34,7 +34,11 @@ _INTERNAL = {
         "_original_basename": {"type": "str"},
         "_ansible_remote_tmp_src": {"type": "str"},
     },
+    # win_shell documents its free-form command as `free_form`; the real .ps1 reads `_raw_params`.
+    "win_shell": {"_raw_params": {"type": "str", "required": True}},
 }
+# Documentation-only option names that the real module never receives.
+_DOC_ONLY = {"win_shell": ("free_form",)}
 
 
 def real_collection_dir() -> str:
@@ -154,6 +158,8 @@ def build_argument_spec(name: str) -> tuple[dict[str, Any], dict[str, Any]]:
     doc = real_documentation(name)
     spec = options_to_spec(doc.get("options") or {})
     spec.update(_INTERNAL.get(name, {}))
+    for placeholder in _DOC_ONLY.get(name, ()):
+        spec.pop(placeholder, None)
     return spec, real_constraints(name)
 
 

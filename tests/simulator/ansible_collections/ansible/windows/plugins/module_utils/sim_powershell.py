@@ -142,17 +142,21 @@ def snapshot(host: sim_host.Host, parameters: dict[str, Any]) -> dict[str, Any]:
         provider = item.get("provider")
         ids = [int(i) for i in item.get("ids") or []]
         since = now - dt.timedelta(days=float(item.get("days") or 0))
+        match = str(item.get("match") or "")
         counts = {str(i): 0 for i in ids}
         for event in host.events:
             if str(event["log"]).lower() != log.lower() or event["time"] < since or event["time"] > now:
                 continue
             if provider and str(event.get("provider") or "").lower() != str(provider).lower():
                 continue
+            if match and match.lower() not in str(event.get("message") or "").lower():
+                continue
             if int(event["id"]) in ids:
                 counts[str(event["id"])] += 1
-        result["events"].append(
-            {"log": log, "provider": provider, "exists": log.lower() in logs, "counts": counts}
-        )
+        entry = {"log": log, "provider": provider, "exists": log.lower() in logs, "counts": counts}
+        if match:
+            entry["match"] = match
+        result["events"].append(entry)
     return result
 
 

@@ -1,0 +1,180 @@
+# Copyright: (c) 2026, sfb.pki maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Benchmark (b): controller analysis of N certificates against the cryptography floor, same run.
+
+floor   = for each DER: x509.load_der_x509_certificate + verify the signature with its own public key
+product = the certificates section of host_info on a snapshot holding the same certificates as registry
+          blobs in their physical stores (blob decode, parse, every per-certificate fact, self-signature,
+          findings); when that section is not installed, the core alone (load_certificate + describe)
+"""
+
+from __future__ import annotations
+
+import base64
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import yaml
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, padding, rsa
+
+from ansible_collections.sfb.pki.plugins.module_utils import _stores
+from ansible_collections.sfb.pki.plugins.module_utils._snapshot import Snapshot, SnapshotRequest
+from bench.corpus import NOW, Entry
+
+CERTIFICATE_SECTIONS = ("certificates", "server_certificates")
+
+
+def own_key_verify(cert: x509.Certificate) -> bool | None:
+    """Verify a certificate's signature with its own public key (None: algorithm not verifiable)."""
+    key = cert.public_key()
+    sig, tbs = cert.signature, cert.tbs_certificate_bytes
+    algorithm = cert.signature_hash_algorithm
+    try:
+        if isinstance(key, rsa.RSAPublicKey) and algorithm is not None:
+            params = cert.signature_algorithm_parameters
+            pad = params if isinstance(params, padding.PSS) else padding.PKCS1v15()
+            key.verify(sig, tbs, pad, algorithm)
+        elif isinstance(key, ec.EllipticCurvePublicKey) and algorithm is not None:
+            key.verify(sig, tbs, ec.ECDSA(algorithm))
+        elif isinstance(key, ed25519.Ed25519PublicKey | ed448.Ed448PublicKey):
+            key.verify(sig, tbs)
+        elif isinstance(key, dsa.DSAPublicKey) and algorithm is not None:
+            key.verify(sig, tbs, algorithm)
+        else:
+            return None
+    except InvalidSignature:
+        return False
+    except (UnsupportedAlgorithm, ValueError, TypeError):
+        return None
+    return True
+
+
+def floor(entries: Iterable[Entry]) -> int:
+    """The floor: bare load + own-key verify; returns how many verified (so the work is not dead code)."""
+    verified = 0
+    for entry in entries:
+        if own_key_verify(x509.load_der_x509_certificate(entry.der)):
+            verified += 1
+    return verified
+
+
+def _node(path: str) -> dict[str, Any]:
+    return {"path": path, "values": {}, "children": {}}
+
+
+def synthetic_result(entries: Iterable[Entry], req: SnapshotRequest) -> dict[str, Any]:
+    """The snapshot script's result for a host whose stores hold `entries`, answering `req` exactly."""
+    nodes: dict[str, dict[str, Any]] = {}
+
+    def ensure(path: str) -> dict[str, Any]:
+        low = path.lower()
+        if low not in nodes:
+            nodes[low] = _node(path)
+            parent, _, name = path.rpartition("\\")
+            if parent:
+                ensure(parent)["children"][name.lower()] = name
+        return nodes[low]
+
+    for entry in entries:
+        store = _stores.physical_store(entry.store, entry.physical)
+        leaf = ensure(f"{store.certificates_key}\\{entry.thumbprint}")
+        leaf["values"]["Blob"] = {"type": "binary", "value": base64.b64encode(entry.blob).decode()}
+
+    def render(path: str, depth: int, top: bool) -> dict[str, Any]:
+        node = nodes.get(path.lower())
+        name_field = {"path": path} if top else {"name": path.rpartition("\\")[2]}
+        if node is None:
+            return {**name_field, "exists": False, "values": {}, "subkeys": []}
+        subkeys = []
+        if depth > 0:
+            for child in sorted(node["children"].values()):
+                subkeys.append(render(f"{node['path']}\\{child}", depth - 1, False))
+        return {**name_field, "exists": True, "values": dict(node["values"]), "subkeys": subkeys}
+
+    return {
+        "computer_name": "BENCH01",
+        "keys": [render(path, depth, True) for path, depth in sorted(req.keys.items())],
+        "services": [],
+        "folders": [],
+        "events": [],
+    }
+
+
+def host_info_defaults() -> dict[str, Any]:
+    """host_info's documented option defaults (what a plain `sfb.pki.host_info:` task uses)."""
+    from ansible_collections.sfb.pki.plugins.modules import host_info
+
+    options = yaml.safe_load(host_info.DOCUMENTATION)["options"]
+    return {name: spec.get("default") for name, spec in options.items()}
+
+
+def product(entries: list[Entry]) -> tuple[str, Callable[[], int]]:
+    """The product's per-certificate analysis: (label, callable returning the certificates seen)."""
+    try:
+        from ansible_collections.sfb.pki.plugins.module_utils import _host
+
+        installed = _host.available_sections()
+    except Exception:  # the host analysis is not installed yet: measure the core instead
+        installed = {}
+    # every section that derives something per certificate (the audit runs them all)
+    sections = {name: installed[name] for name in CERTIFICATE_SECTIONS if name in installed}
+    if "certificates" in sections:
+        options = {**host_info_defaults(), "sections": list(sections)}
+        req = _host.build_request(sections, options)
+        result = synthetic_result(entries, req)
+
+        def run_section() -> int:
+            snap = Snapshot.from_result(result)
+            out = _host.analyze_host(sections, options, snap, NOW)
+            return len(out["certificates"]["certificates"])
+
+        label = (
+            f"host_info sections {', '.join(sections)} on a snapshot of the same certificates "
+            "(blob decode, facts, self-signature, chains, findings)"
+        )
+        return label, run_section
+
+    from ansible_collections.sfb.pki.plugins.module_utils import _certs
+
+    blobs = [entry.blob for entry in entries]
+
+    def run_core() -> int:
+        count = 0
+        for index, blob in enumerate(blobs):
+            cert = _certs.load_certificate(blob, f"bench certificate {index}")
+            cert.describe(NOW)
+            count += 1
+        return count
+
+    return "core only: load_certificate(blob) + describe (certificates section not available yet)", run_core
+
+
+def best_of(func: Callable[[], int], repeat: int) -> tuple[float, int]:
+    """The fastest of `repeat` runs (seconds) and the function's result."""
+    best, result = float("inf"), 0
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = func()
+        best = min(best, time.perf_counter() - start)
+    return best, result
+
+
+def measure(entries: list[Entry], repeat: int = 5) -> dict[str, Any]:
+    """Time the floor and the product on the same certificates, interleaved, best of `repeat`."""
+    label, run = product(entries)
+    floor_s, verified = best_of(lambda: floor(entries), repeat)
+    product_s, seen = best_of(run, repeat)
+    return {
+        "certificates": len(entries),
+        "floor_label": "cryptography load_der_x509_certificate + own-key signature verify",
+        "floor_seconds": floor_s,
+        "floor_verified": verified,
+        "product_label": label,
+        "product_seconds": product_s,
+        "product_certificates": seen,
+        "ratio": product_s / floor_s if floor_s else None,
+        "goal": 2.0,
+    }

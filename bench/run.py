@@ -1,0 +1,177 @@
+# Copyright: (c) 2026, sfb.pki maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""`make bench`: measure sfb.pki against stock ansible.windows playbooks and the cryptography floor.
+
+Writes bench/results/bench.md (the table) and bench/results/bench.json (the raw numbers):
+  (a) target round trips per host (from the simulator's call log) for audit, converge-on-drift and
+      converge-when-healthy, against bench/naive.yml (stock modules only);
+  (b) controller analysis of 1,000 certificates as a ratio to the floor (bare cryptography load +
+      own-key signature verification of the same certificates, same run; goal <= 2x);
+  (c) audit wall time per host on a 20-host simulated estate as a ratio to one win_ping per host.
+A part whose prerequisites are missing says so in one line instead of failing the others.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import platform
+import sys
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+for entry in (str(REPO / ".build" / "collections"), str(REPO)):
+    if entry not in sys.path:
+        sys.path.insert(0, entry)
+
+from bench import controller, corpus
+
+
+class NotAvailable(Exception):
+    """A part of the benchmark cannot run yet; the message says what is missing."""
+
+
+def part_b(args: argparse.Namespace) -> dict[str, Any]:
+    """Controller analysis of `args.certificates` certificates vs the cryptography floor."""
+    entries = corpus.build(args.certificates)
+    return controller.measure(entries, repeat=args.repeat)
+
+
+def part_a(args: argparse.Namespace) -> dict[str, Any]:
+    """Round trips per host, product vs naive playbook, from the simulator's call log."""
+    from bench import estate
+
+    return estate.round_trips(args)
+
+
+def part_c(args: argparse.Namespace) -> dict[str, Any]:
+    """Audit wall time per host on a simulated estate vs one win_ping per host."""
+    from bench import estate
+
+    return estate.wall_time(args)
+
+
+def run_part(
+    name: str, func: Callable[[argparse.Namespace], dict[str, Any]], args: argparse.Namespace
+) -> dict[str, Any]:
+    """Run one part; a missing prerequisite or a failure becomes a one-line status, not a crash."""
+    print(f"bench: part {name} ...", flush=True)
+    try:
+        return {"status": "ok", **func(args)}
+    except NotAvailable as err:
+        return {"status": "not available yet", "reason": str(err)}
+    except ModuleNotFoundError as err:
+        return {"status": "not available yet", "reason": f"{err.name} is not installed in this tree"}
+    except Exception as err:  # report, keep the other parts
+        traceback.print_exc()
+        return {"status": "failed", "reason": f"{type(err).__name__}: {err}"}
+
+
+def _fmt(value: Any, digits: int = 2) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def render(results: dict[str, Any]) -> str:
+    """The Markdown table written to bench/results/bench.md."""
+    lines = [
+        "# sfb.pki benchmark",
+        "",
+        f"Run {results['when']} on {results['machine']} (Python {results['python']}).",
+        "Regenerate with `make bench`; the raw numbers are in `bench.json`.",
+        "",
+        "## (a) Target round trips per host",
+        "",
+    ]
+    a = results["a"]
+    if a["status"] == "ok":
+        lines += [
+            f"Estate: {a['estate']}. Counted from the simulator's call log "
+            "(one entry per module call on a host).",
+            "",
+            "| run | host | sfb.pki | naive playbook | naive / sfb.pki |",
+            "|---|---|---:|---:|---:|",
+        ]
+        for row in a["rows"]:
+            lines.append(
+                f"| {row['run']} | {row['host']} | {_fmt(row['product'])} | {_fmt(row['naive'])} | "
+                f"{_fmt(row.get('ratio'))} |"
+            )
+        lines += ["", a.get("note", "")]
+    else:
+        lines.append(f"{a['status']}: {a['reason']}")
+    lines += ["", "## (b) Controller analysis of certificates", ""]
+    b = results["b"]
+    if b["status"] == "ok":
+        verdict = "meets" if b["ratio"] is not None and b["ratio"] <= b["goal"] else "misses"
+        lines += [
+            "| measured | what | seconds | per certificate (µs) |",
+            "|---|---|---:|---:|",
+            f"| floor | {b['floor_label']} | {_fmt(b['floor_seconds'], 4)} | "
+            f"{_fmt(1e6 * b['floor_seconds'] / b['certificates'], 1)} |",
+            f"| sfb.pki | {b['product_label']} | {_fmt(b['product_seconds'], 4)} | "
+            f"{_fmt(1e6 * b['product_seconds'] / b['certificates'], 1)} |",
+            "",
+            f"{b['certificates']} certificates, best of {results['repeat']} runs each. "
+            f"Ratio sfb.pki / floor: **{_fmt(b['ratio'])}x** ({verdict} the goal of <= {b['goal']:.0f}x).",
+        ]
+    else:
+        lines.append(f"{b['status']}: {b['reason']}")
+    lines += ["", "## (c) Audit wall time per host", ""]
+    c = results["c"]
+    if c["status"] == "ok":
+        lines += [
+            "| playbook | hosts | wall seconds | per host (s) |",
+            "|---|---:|---:|---:|",
+        ]
+        for row in c["rows"]:
+            lines.append(
+                f"| {row['playbook']} | {row['hosts']} | {_fmt(row['seconds'])} | "
+                f"{_fmt(row['per_host'], 3)} |"
+            )
+        lines += ["", f"Ratio audit / win_ping: **{_fmt(c['ratio'])}x**. {c.get('note', '')}"]
+    else:
+        lines.append(f"{c['status']}: {c['reason']}")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the parts and write the results."""
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--out", default=str(REPO / "bench" / "results"))
+    parser.add_argument("--certificates", type=int, default=1000)
+    parser.add_argument("--hosts", type=int, default=20)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--wall-repeat", type=int, default=3, help="runs per playbook in part (c)")
+    parser.add_argument("--parts", default="abc", help="which parts to run (default: abc)")
+    args = parser.parse_args(argv)
+    skipped = {"status": "skipped", "reason": "not selected with --parts"}
+    results: dict[str, Any] = {
+        "when": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": f"{platform.machine()}, {platform.system()}",
+        "python": platform.python_version(),
+        "repeat": args.repeat,
+        "a": run_part("a", part_a, args) if "a" in args.parts else skipped,
+        "b": run_part("b", part_b, args) if "b" in args.parts else skipped,
+        "c": run_part("c", part_c, args) if "c" in args.parts else skipped,
+    }
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "bench.json").write_text(json.dumps(results, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    table = render(results)
+    (out / "bench.md").write_text(table, encoding="utf-8")
+    print(table)
+    return 1 if any(results[p]["status"] == "failed" for p in "abc") else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

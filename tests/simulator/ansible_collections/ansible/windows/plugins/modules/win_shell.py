@@ -1,0 +1,17 @@
+# Copyright: (c) 2026, sfb.pki maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Simulated ansible.windows.win_shell (test only, for bench/naive.yml), see docs/testing.md."""
+
+from __future__ import annotations
+
+from ansible_collections.ansible.windows.plugins.module_utils.sim_module import run
+from ansible_collections.ansible.windows.plugins.module_utils.sim_naive import shell
+
+
+def main() -> None:
+    """Module entry point."""
+    run("win_shell", shell)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,113 @@
+# Copyright: (c) 2026, sfb.pki maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""sfb.pki.audit_report through ansible-playbook on the controller (no managed host involved)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ansible_collections.sfb.pki.plugins.module_utils._findings import Finding
+
+REPO = Path(__file__).resolve().parents[2]
+COLLECTIONS = REPO / ".build" / "collections"
+PLAYBOOK_BIN = Path(sys.executable).parent / "ansible-playbook"
+
+PLAY = """
+- hosts: localhost
+  gather_facts: false
+  tasks:
+    - sfb.pki.audit_report:
+        results: "{{ lookup('file', results_file) | from_json }}"
+        dest: "{{ out_dir }}"
+        fail_on: "{{ fail_on }}"
+      register: rep
+    - ansible.builtin.copy:
+        content: "{{ rep | to_json }}"
+        dest: "{{ out_dir }}/task_result.json"
+      changed_when: false
+"""
+
+
+def _results() -> dict[str, Any]:
+    warning = Finding(
+        "server_cert_eku", "warning", "no Client Authentication EKU", "re-issue", object="AB" * 20
+    )
+    return {"fe01": {"findings": [warning.as_dict()], "events": {"observed": []}}, "fe02": {"findings": []}}
+
+
+def _run(
+    tmp_path: Path, fail_on: str, check: bool = False, out_dir: Path | None = None
+) -> tuple[int, dict[str, Any], str]:
+    if not PLAYBOOK_BIN.exists():
+        pytest.skip("ansible-playbook is not installed beside this Python")
+    (tmp_path / "results.json").write_text(json.dumps(_results()))
+    (tmp_path / "play.yml").write_text(PLAY)
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS), ANSIBLE_NOCOLOR="1")
+    env["PATH"] = f"{PLAYBOOK_BIN.parent}{os.pathsep}{env.get('PATH', '')}"
+    cmd = [
+        str(PLAYBOOK_BIN),
+        "-i",
+        "localhost,",
+        "-c",
+        "local",
+        str(tmp_path / "play.yml"),
+        "-e",
+        f"results_file={tmp_path / 'results.json'} out_dir={out_dir or tmp_path / 'out'} fail_on={fail_on}",
+        "-e",
+        f"ansible_python_interpreter={sys.executable}",
+    ]
+    if check:
+        cmd.append("--check")
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=180, check=False)
+    result_file = tmp_path / "out" / "task_result.json"
+    result = json.loads(result_file.read_text()) if result_file.exists() else {}
+    return proc.returncode, result, proc.stdout + proc.stderr
+
+
+def test_writes_both_files_and_reports_no_change(tmp_path: Path) -> None:
+    code, result, output = _run(tmp_path, "critical")
+    assert code == 0, output
+    assert result["changed"] is False
+    assert result["fail_reached"] is False
+    data = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert [h["name"] for h in data["hosts"]] == ["fe01", "fe02"]
+    assert data["hosts"][0]["findings"][0]["severity"] == "warning"
+    assert "server_cert_eku" in (tmp_path / "out" / "report.html").read_text()
+    assert "changed=0" in output
+
+
+def test_fail_on_warning_fails_after_writing(tmp_path: Path) -> None:
+    code, _, output = _run(tmp_path, "warning")
+    assert code != 0
+    assert "audit_fail_on=warning reached: 1 warning" in output
+    assert (tmp_path / "out" / "report.html").exists()
+
+
+def test_check_mode_still_writes_the_report(tmp_path: Path) -> None:
+    if shutil.which("true") is None:  # pragma: no cover - POSIX controller only
+        pytest.skip("POSIX controller only")
+    code, _, output = _run(tmp_path, "none", check=True)
+    assert code == 0, output
+    assert (tmp_path / "out" / "report.json").exists()
+
+
+def test_bad_fail_on_is_rejected(tmp_path: Path) -> None:
+    code, _, output = _run(tmp_path, "sometimes")
+    assert code != 0
+    assert "fail_on" in output
+
+
+def test_unwritable_destination_is_one_clear_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "not_a_dir"
+    blocker.write_text("a file where the report directory should be")
+    code, _, output = _run(tmp_path, "none", out_dir=blocker)
+    assert code != 0
+    assert f"audit_report: cannot write the report to {blocker}" in output

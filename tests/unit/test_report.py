@@ -1,0 +1,302 @@
+# Copyright: (c) 2026, sfb.pki maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from html.parser import HTMLParser
+from typing import Any
+
+import pytest
+
+from ansible_collections.sfb.pki.plugins.module_utils import _report as report
+from ansible_collections.sfb.pki.plugins.module_utils._errors import PkiInputError
+from ansible_collections.sfb.pki.plugins.module_utils._findings import Finding
+
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+
+
+def _observed(event_id: int, count: int, causes: list[str]) -> dict[str, Any]:
+    return {
+        "id": event_id,
+        "log": "Lync Server",
+        "source": "Lync Server",
+        "count": count,
+        "label": f"event {event_id} (Lync Server)",
+        "meaning": "meaning of " + str(event_id),
+        "causes": causes,
+    }
+
+
+def _crl(issuer: str, this_update: datetime, next_update: datetime) -> dict[str, Any]:
+    return {
+        "issuer": issuer,
+        "thumbprint": "AB" * 20,
+        "this_update": this_update.isoformat(),
+        "next_update": next_update.isoformat(),
+    }
+
+
+def _estate() -> dict[str, Any]:
+    sub = Finding(
+        "subordinate_in_root",
+        "critical",
+        "CN=Issuing CA is not self-signed but sits in Trusted Root <script>",
+        "sfb.pki.root_store: root_store_move_subordinates: true",
+        object="CN=Issuing CA",
+        symptoms=("event 32042", "0x800B0109"),
+    )
+    crl = Finding("ca_crl_expired", "critical", "Root CRL expired", "sfb.pki.crl_publish", object="Root CRL")
+    return {
+        "fe01": {
+            "changed": False,
+            "computer_name": "FE01",
+            "findings": [sub.as_dict()],
+            "events": {"observed": [_observed(32042, 12, ["subordinate_in_root"])]},
+        },
+        "fe02": {
+            "findings": [],
+            "events": {"observed": [_observed(41026, 3, ["server_cert_eku"])]},
+        },
+        "subca": {
+            "findings": [],
+            "events": {
+                "observed": [
+                    dict(_observed(100, 2, ["ca_parent_crl_expired"]), remote_causes=["ca_crl_expired"])
+                ]
+            },
+            "certificates": {"crls": [_crl("CN=Root", NOW - timedelta(days=200), NOW + timedelta(days=10))]},
+        },
+        "root": {
+            "findings": [crl.as_dict()],
+            "ca": {
+                "crls": [
+                    _crl("CN=Root", NOW - timedelta(days=100), NOW + timedelta(days=110)),
+                    _crl("CN=Old", NOW - timedelta(days=400), NOW - timedelta(days=5)),
+                ]
+            },
+        },
+        "edge01": {"unreachable": True, "msg": "connection refused"},
+        "healthy": {"findings": [], "events": {"observed": []}},
+    }
+
+
+def test_report_shape_and_summary() -> None:
+    data = report.build_report(_estate(), NOW, events_days=7)
+    json.dumps(data)  # report.json must serialize as is
+    assert data["generated"] == NOW.isoformat()
+    names = [h["name"] for h in data["hosts"]]
+    assert names == sorted(names)
+    by_name = {h["name"]: h for h in data["hosts"]}
+    assert by_name["edge01"]["status"] == "unreachable"
+    assert by_name["healthy"]["findings"] == []
+    assert by_name["healthy"]["worst"] is None
+    assert data["summary"]["hosts"] == 6
+    assert data["summary"]["hosts_not_read"] == ["edge01"]
+    assert data["summary"]["findings"] == {"critical": 2, "warning": 1, "info": 0}
+    assert data["summary"]["worst"] == "critical"
+    for host in data["hosts"]:
+        for f in host["findings"]:
+            assert {"id", "severity", "object", "message", "fix", "symptoms"} <= set(f)
+
+
+def test_symptoms_link_to_local_and_remote_causes() -> None:
+    data = report.build_report(_estate(), NOW, events_days=7)
+    by_name = {h["name"]: h for h in data["hosts"]}
+    fe01 = by_name["fe01"]
+    assert fe01["symptoms"][0]["explained_by"] == [
+        {"host": "fe01", "id": "subordinate_in_root", "object": "CN=Issuing CA", "severity": "critical"}
+    ]
+    assert fe01["findings"][0]["observed"] == [
+        {"id": 32042, "label": "event 32042 (Lync Server)", "count": 12}
+    ]
+    # the CA service symptom on subca is explained by the root CRL finding on another host
+    assert by_name["subca"]["symptoms"][0]["explained_by"][0]["host"] == "root"
+    assert by_name["subca"]["findings"] == []
+    # 41026 on fe02 has no cause in the estate: it becomes a finding of its own
+    unexplained = by_name["fe02"]["findings"]
+    assert [f["id"] for f in unexplained] == ["unexplained_symptom"]
+    assert "41026" in unexplained[0]["message"]
+    assert "last 7 days" in unexplained[0]["message"]
+
+
+def test_crl_timeline_takes_newest_per_ca() -> None:
+    data = report.build_report(_estate(), NOW)
+    rows = {r["ca"]: r for r in data["crl_timeline"]}
+    assert rows["CN=Root"]["host"] == "root"
+    assert rows["CN=Root"]["hosts"] == ["root", "subca"]
+    assert rows["CN=Root"]["status"] == "ok"
+    assert rows["CN=Old"]["status"] == "expired"
+    due = datetime.fromisoformat(rows["CN=Root"]["refresh_due"])
+    assert due == NOW + timedelta(days=80)
+
+
+def test_refresh_due_status_and_explicit_mark() -> None:
+    crl = _crl("CN=R", NOW - timedelta(days=100), NOW + timedelta(days=20))
+    data = report.build_report({"r": {"findings": [], "ca": {"crls": [crl]}}}, NOW)
+    assert data["crl_timeline"][0]["status"] == "refresh_due"
+    crl["refresh_due"] = (NOW + timedelta(days=5)).isoformat()
+    data = report.build_report({"r": {"findings": [], "ca": {"crls": [crl]}}}, NOW)
+    assert data["crl_timeline"][0]["status"] == "ok"
+
+
+class _Collector(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.text: list[str] = []
+        self.tags: list[str] = []
+        self.external: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+        for name, value in attrs:
+            if name in ("src", "href") and value and not value.startswith("#"):
+                self.external.append(value)
+        if tag in ("script", "link", "img", "iframe"):
+            self.external.append(tag)
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def test_html_parses_contains_every_finding_and_is_self_contained() -> None:
+    data = report.build_report(_estate(), NOW, events_days=7)
+    page = report.render_html(data, NOW)
+    parser = _Collector()
+    parser.feed(page)
+    parser.close()
+    text = " ".join(parser.text)
+    assert parser.external == []
+    assert "svg" in parser.tags
+    assert "<script>" not in page  # the finding text is escaped
+    for host in data["hosts"]:
+        assert host["name"] in text
+        for f in host["findings"]:
+            assert f["id"] in text
+            assert f["message"] in text
+            assert f["fix"] in text
+    assert "today 2026-11-23" in text
+    assert "connection refused" in text
+
+
+def test_html_without_crls_or_findings() -> None:
+    data = report.build_report({"a": {"findings": []}}, NOW)
+    page = report.render_html(data)
+    assert "No CRLs were read" in page
+    assert "No symptom events" in page
+
+
+@pytest.mark.parametrize(
+    ("fail_on", "expected"),
+    [("none", False), ("warning", True), ("critical", True)],
+)
+def test_fail_on(fail_on: str, expected: bool) -> None:
+    data = report.build_report(_estate(), NOW)
+    assert report.fail_reached(data, fail_on) is expected
+
+
+def test_fail_on_levels_on_warning_only_estate() -> None:
+    warn = Finding("crl_refresh_due", "warning", "m", "f").as_dict()
+    data = report.build_report({"a": {"findings": [warn]}}, NOW)
+    assert report.fail_reached(data, "warning") is True
+    assert report.fail_reached(data, "critical") is False
+    clean = report.build_report({"a": {"findings": []}}, NOW)
+    assert report.fail_reached(clean, "warning") is False
+
+
+def test_bad_inputs_name_the_input() -> None:
+    with pytest.raises(PkiInputError, match="audit_fail_on"):
+        report.fail_reached(report.build_report({}, NOW), "sometimes")
+    with pytest.raises(PkiInputError, match=r"hosts\[x\]\.findings\[0\]"):
+        report.build_report({"x": {"findings": [{"id": "a", "severity": "fatal"}]}}, NOW)
+    with pytest.raises(PkiInputError, match=r"hosts\[x\]\.findings\[0\]"):
+        report.build_report({"x": {"findings": ["nope"]}}, NOW)
+    with pytest.raises(PkiInputError, match="hosts"):
+        report.build_report(["x"], NOW)  # type: ignore[arg-type]
+    with pytest.raises(PkiInputError, match="no id"):
+        report.build_report({"x": {"findings": [{"severity": "info"}]}}, NOW)
+    with pytest.raises(PkiInputError, match="must be a list"):
+        report.build_report({"x": {"findings": "a"}}, NOW)
+
+
+def test_sections_nested_and_missing_results() -> None:
+    nested = {"sections": {"events": {"observed": []}}, "findings": []}
+    data = report.build_report({"a": nested, "b": None, "c": {"failed": True, "msg": "boom"}}, NOW)
+    status = {h["name"]: h["status"] for h in data["hosts"]}
+    assert status == {"a": "ok", "b": "unreachable", "c": "failed"}
+
+
+def test_sha1_ca_does_not_explain_schannel_alerts() -> None:
+    sha1 = Finding("weak_signature_ca", "warning", "SHA-1 CA", "re-sign", object="AA").as_dict()
+    schannel = _observed(36888, 4, ["weak_signature_ca@critical"])
+    data = report.build_report({"fe": {"findings": [sha1], "events": {"observed": [schannel]}}}, NOW)
+    ids = [f["id"] for f in data["hosts"][0]["findings"]]
+    assert sorted(ids) == ["unexplained_symptom", "weak_signature_ca"]
+    unexplained = next(f for f in data["hosts"][0]["findings"] if f["id"] == "unexplained_symptom")
+    assert "weak_signature_ca (critical)" in unexplained["fix"]
+    md5 = Finding("weak_signature_ca", "critical", "MD5 CA", "re-sign", object="BB").as_dict()
+    data = report.build_report({"fe": {"findings": [md5], "events": {"observed": [schannel]}}}, NOW)
+    assert [f["id"] for f in data["hosts"][0]["findings"]] == ["weak_signature_ca"]
+
+
+def test_timeline_prefers_the_ca_sections_refresh_due_for_the_same_crl() -> None:
+    this_update, next_update = NOW - timedelta(days=100), NOW + timedelta(days=110)
+    installed = _crl("CN=Root", this_update, next_update)
+    certenroll = dict(installed, refresh_due=(NOW + timedelta(days=50)).isoformat())
+    for order in ([installed], [certenroll]), ([certenroll], [installed]):
+        results = {
+            "root": {"findings": [], "ca": {"crls": order[0]}},
+            "sub": {"findings": [], "certificates": {"crls": order[1]}},
+        }
+        row = report.build_report(results, NOW)["crl_timeline"][0]
+        assert row["refresh_due"] == certenroll["refresh_due"]
+
+
+def test_info_findings_never_explain_symptoms() -> None:
+    expired = Finding("expired_ca", "info", "AuthRoot root expired", "nothing").as_dict()
+    data = report.build_report(
+        {"fe": {"findings": [expired], "events": {"observed": [_observed(32042, 1, ["expired_ca"])]}}}, NOW
+    )
+    host = data["hosts"][0]
+    assert host["symptoms"][0]["explained_by"] == []
+    assert "unexplained_symptom" in [f["id"] for f in host["findings"]]
+
+
+def test_only_remote_causes_are_looked_for_on_other_hosts() -> None:
+    expired = Finding("expired_ca", "warning", "retired CA expired", "renew").as_dict()
+    symptom = dict(_observed(100, 1, ["expired_ca"]), remote_causes=["ca_crl_expired"])
+    data = report.build_report(
+        {"ca": {"findings": [], "events": {"observed": [symptom]}}, "fe": {"findings": [expired]}}, NOW
+    )
+    ca = next(h for h in data["hosts"] if h["name"] == "ca")
+    assert ca["symptoms"][0]["explained_by"] == []
+    assert [f["id"] for f in ca["findings"]] == ["unexplained_symptom"]
+
+
+def test_phone_readiness_table() -> None:
+    cert = {
+        "thumbprint": "CC" * 20,
+        "subject": "CN=lyncweb.contoso.com",
+        "chain": [{"thumbprint": "CC" * 20, "subject": "CN=lyncweb.contoso.com"}, {"thumbprint": "A8" * 20}],
+        "lpe": {"anchor": None, "baselines": {"RTM": "untrusted", "CU10": "expired", "CU11": "trusted"}},
+    }
+    results = {"fe": {"findings": [], "server_certificates": {"certificates": [cert]}}}
+    data = report.build_report(results, NOW)
+    assert data["hosts"][0]["server_certificates"][0]["thumbprint"] == "CC" * 20
+    page = report.render_html(data, NOW)
+    assert '<span class="yes">trusted</span>' in page
+    assert '<span class="no">untrusted</span>' in page
+    assert '<span class="no">expired</span>' in page
+    assert "CN=lyncweb.contoso.com &rarr; " + "A8" * 20 in page
+    assert "<th>RTM</th><th>CU10</th><th>CU11</th>" in page
+
+
+def test_timeline_ignores_unparseable_dates_and_scales_to_today() -> None:
+    good = _crl("CN=A", NOW - timedelta(days=10), NOW + timedelta(days=100))
+    bad = {"issuer": "CN=B", "this_update": "yesterday", "next_update": None}
+    data = report.build_report({"ca": {"findings": [], "ca": {"crls": [good, bad], "parent_crl": None}}}, NOW)
+    assert [r["ca"] for r in data["crl_timeline"]] == ["CN=A"]
+    svg = report.crl_timeline_svg(data["crl_timeline"], NOW)
+    assert svg.startswith("<svg") and svg.endswith("</svg>")
+    assert "today 2026-11-23" in svg
+    assert svg.count("<rect") == 1
