@@ -89,14 +89,14 @@ class ActionModule(CrlAction):
         """certutil -crl, read CertEnroll again, find and verify the CRL that appeared."""
         self.certutil("re-issue the CRL", ["-crl"], task_vars)
         after = _section_ca.ca_state(self.read_snapshot(req, task_vars), state.name)
-        seen = {crl.thumbprint for _, crl in state.crls}
+        seen = {crl.thumbprint for _name, crl in state.crls}
         fresh = [(name, crl) for name, crl in after.crls if crl.thumbprint not in seen and not is_delta(crl)]
         partial = {"changed": True, "reissued": True, "ca": result["ca"]}
         if not fresh:
             raise PkiActionError(
                 f"host {host}: certutil -crl succeeded but no new CRL appeared in CertEnroll", partial
             )
-        mine = [c for _, c in fresh if c.issuer_key == state.certificate.subject_key]  # type: ignore[union-attr]
+        mine = [c for _name, c in fresh if c.issuer_key == state.certificate.subject_key]  # type: ignore[union-attr]
         new = newest(mine) if mine else fresh[0][1]
         file_name = next(name for name, crl in fresh if crl is new)
         try:
