@@ -221,6 +221,11 @@ def test_cdp_copy_and_ad_publish_are_idempotent(lab: SimLab, tmp_path: Path) -> 
     crl = make_crl(lab, tmp_path / "root.crl", 8)
     lab.edit("subca01", lambda m: m.mkdir("C:\\inetpub\\wwwroot\\pki"))
     args = {"src": str(crl), "cdp_paths": ["C:\\inetpub\\wwwroot\\pki"], "dspublish": True}
+    planned = lab.adhoc("subca01", "sfb.pki.crl_install", args, check=True)
+    assert planned["changed"] is True and planned["installed"] is True and planned["dspublished"] is True
+    assert planned["cdp_paths"][0]["changed"] is True
+    assert lab.host("subca01").file("C:\\inetpub\\wwwroot\\pki\\Contoso Offline Root CA.crl") is None
+    assert certutil_calls(lab, "subca01") == []
     first = install(lab, **args)
     assert first["changed"] is True and first["dspublished"] is True, first
     assert first["cdp_paths"] == [
