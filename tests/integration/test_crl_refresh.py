@@ -240,3 +240,20 @@ def test_cdp_copy_and_ad_publish_are_idempotent(lab: SimLab, tmp_path: Path) -> 
     second = install(lab, **args)
     assert second["changed"] is False and second["dspublished"] is False
     assert certutil_calls(lab, "subca01") == []
+
+
+def test_reissued_crl_signed_by_another_key_is_not_distributed(lab: SimLab) -> None:
+    wrong = rsa.generate_private_key(65537, 2048).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    lab.edit("offroot01", lambda m: m.ca.update(key_pem=wrong.decode("ascii")))
+    res = run(lab)
+    published = res.result("offroot01", PUBLISH)
+    assert published["failed"] is True and published["changed"] is True
+    assert "the new CRL was not accepted" in published["msg"]
+    assert "is not signed by the key of CN=Contoso Offline Root CA" in published["msg"]
+    assert "crl" not in published
+    assert not (lab.root / "controller" / "offroot01.crl").exists()
+    assert certutil_calls(lab, "subca01") == []
+    assert ca_crls(lab, "subca01") == [lab.thumbprint("root_crl")]
+    assert "delivered no CRL" in res.result("subca01", REPORT)["msg"]
