@@ -42,10 +42,12 @@ class ActionModule(CrlAction):
             raise PkiActionError(
                 f"host {host}: no Certificate Services configuration (HKLM\\{_section_ca.CONFIG_KEY})"
             )
+        if args.get("ca_name") and state.config is None:
+            raise PkiActionError(f"host {host}: no CA named {args['ca_name']!r} in the CertSvc configuration")
         if state.certificate is None:
             raise PkiActionError(
-                f"host {host}: the certificate of CA {state.name!r} is not in CertEnroll"
-                " (no .crt file matching CACertHash), so its CRL cannot be verified"
+                f"host {host}: the certificate of CA {state.name!r} was not found (no certificate matching"
+                " CACertHash in CertEnroll or the My, Root and CA stores), so its CRL cannot be verified"
             )
         ca_info = {
             "name": state.name,
@@ -65,7 +67,9 @@ class ActionModule(CrlAction):
             result.update(changed=True, reissued=True)
             if not self._task.check_mode:
                 current, file_name = self._reissue(state, current, req, host, now, result, task_vars)
-                result["previous"] = crl_result(plan.current, now, cushion, file=state.file_of(plan.current))
+                if plan.current is not None:
+                    previous_file = state.file_of(plan.current)
+                    result["previous"] = crl_result(plan.current, now, cushion, file=previous_file)
         if self._task.diff:
             after = before if self._task.check_mode else self._summary(current)
             result["diff"] = {"before": before, "after": after}

@@ -174,10 +174,10 @@ def load_certenroll(
     return crls, certs, bad
 
 
-def _ca_subkey(config: RegistryKey, name: str | None) -> RegistryKey | None:
+def _ca_subkey(config: RegistryKey, name: str | None, strict: bool = False) -> RegistryKey | None:
     if name:
         found = config.subkey(name)
-        if found is not None:
+        if found is not None or strict:
             return found
     return next(iter(config.subkeys.values()), None) if len(config.subkeys) == 1 else None
 
@@ -234,7 +234,7 @@ def ca_state(snap: Snapshot, ca_name: str | None = None) -> CaState:
     if config is None or not config.exists:
         return CaState(False)
     name = ca_name or config.value("Active")
-    sub = _ca_subkey(config, name)
+    sub = _ca_subkey(config, name, strict=bool(ca_name))
     if sub is not None and not name:
         name = sub.path.rsplit("\\", 1)[-1]
     folder = certenroll_folder(snap)

@@ -257,3 +257,16 @@ def test_reissued_crl_signed_by_another_key_is_not_distributed(lab: SimLab) -> N
     assert certutil_calls(lab, "subca01") == []
     assert ca_crls(lab, "subca01") == [lab.thumbprint("root_crl")]
     assert "delivered no CRL" in res.result("subca01", REPORT)["msg"]
+
+
+def test_a_ca_without_a_crl_gets_one_and_a_wrong_ca_name_is_named(lab: SimLab) -> None:
+    path = "C:\\Windows\\System32\\CertSrv\\CertEnroll\\Contoso Offline Root CA.crl"
+    lab.edit("offroot01", lambda m: m.remove_path(path))
+    res = lab.adhoc("offroot01", "sfb.pki.crl_publish", {})
+    assert res["changed"] is True and res["reissued"] is True, res
+    assert res["reason"].startswith("the CA has no CRL in CertEnroll yet")
+    assert "previous" not in res
+    assert res["crl"]["file"] == "Contoso Offline Root CA.crl" and res["crl"]["crl_number"] == 5
+    wrong = lab.adhoc("offroot01", "sfb.pki.crl_publish", {"ca_name": "Fabrikam Root CA"})
+    assert wrong["failed"] is True
+    assert "no CA named 'Fabrikam Root CA'" in wrong["msg"]
