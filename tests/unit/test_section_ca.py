@@ -295,3 +295,12 @@ def test_base64_garbage_in_certenroll_is_unreadable(root):
     facts, _findings = ca.analyze({}, snap, NOW)
     assert facts["unreadable"][0]["file"] == "bad.crl"
     assert "not base64" in facts["unreadable"][0]["error"]
+
+
+def test_named_ca_must_exist(root):
+    snap = snapshot([("x.crt", root.der)])
+    assert ca.ca_state(snap, CA_NAME).config is not None
+    missing = ca.ca_state(snap, "Fabrikam Root CA")
+    assert missing.present is True and missing.config is None
+    # without a name the active CA is used, and a lone CA subkey stands in for a stale Active value
+    assert ca.ca_state(snapshot([], active="Renamed CA")).config is not None
