@@ -94,7 +94,10 @@ def main(argv: list[str] | None = None) -> int:
         before = {h: lab.round_trips(h) for h in lab.hosts}
         started = time.time()
         t0 = time.monotonic()
-        res = lab.run(playbook, extra_vars={"sfb_pki_report_dir": str(report_dir)})
+        # playbooks/audit.yml takes audit_report_dir (docs/audit.md)
+        res = lab.run(
+            playbook, extra_vars={"sfb_pki_report_dir": str(report_dir), "audit_report_dir": str(report_dir)}
+        )
         trips[phase] = {h: lab.round_trips(h) - before[h] for h in lab.hosts}
         print(f"[{phase}] {playbook}: rc={res.rc} in {time.monotonic() - t0:.1f}s")
         print("  " + res.summary().replace("\n", "\n  "))
