@@ -24,8 +24,11 @@ class ActionModule(PkiAction):
     def run_pki(self, args: dict[str, Any], task_vars: dict[str, Any]) -> dict[str, Any]:
         """Snapshot, analyze, return."""
         sections = select_sections(args.get("sections"))
-        snap = self.read_snapshot(build_request(sections, args), task_vars)
+        request = build_request(sections, args)
+        snap = self.read_snapshot(request, task_vars, reuse=args.get("snapshot"))
         out = analyze_host(sections, args, snap, datetime.now(UTC))
         out["computer_name"] = snap.computer_name
+        if args.get("return_snapshot"):
+            out["snapshot"] = {"request": request.parameters(), "result": self.snapshot_raw}
         out["changed"] = False
         return out

@@ -93,7 +93,7 @@ class ActionModule(PkiAction):
         desired = desired_roots(self._root_inputs(args["roots"]))
         req = SnapshotRequest()
         certificates.request(args, req)
-        snap = self.read_snapshot(req, task_vars)
+        snap = self.read_snapshot(req, task_vars, reuse=args.get("snapshot"))
         inv = certificates.read_inventory(snap)
         now = datetime.now(UTC)
         plan = plan_root_store(inv, desired, now, args["pin_policy_roots"], args["subordinates"])

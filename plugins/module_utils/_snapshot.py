@@ -53,6 +53,20 @@ class SnapshotRequest:
         }
 
 
+def covers(given: dict[str, Any], request: SnapshotRequest) -> bool:
+    """Whether a snapshot taken with `given` parameters holds everything `request` would read."""
+    keys = {str(k.get("path", "")).lower(): int(k.get("depth", 0)) for k in given.get("Keys") or []}
+    if any(keys.get(path.lower(), -1) < depth for path, depth in request.keys.items()):
+        return False
+    services = {str(s).lower() for s in given.get("Services") or []}
+    if any(name.lower() not in services for name in request.services):
+        return False
+    folders = {(str(f.get("path", "")).lower(), f.get("filter")) for f in given.get("Folders") or []}
+    if any((path.lower(), pattern) not in folders for path, pattern in request.folders.items()):
+        return False
+    return all(wanted in (given.get("Events") or []) for wanted in request.events)
+
+
 @dataclass(frozen=True)
 class RegistryKey:
     """A registry key as read: values by name ({"type", "value"}; binary values as base64) and subkeys."""

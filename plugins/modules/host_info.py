@@ -62,6 +62,19 @@ options:
     type: list
     elements: str
     default: [RTCCLSAGT, REPLICA]
+  return_snapshot:
+    description:
+      - Also return the raw snapshot as C(snapshot), so later tasks of the same play on this host
+        (M(sfb.pki.root_store) C(snapshot), the C(sfb.pki.services) role's C(services_host_info))
+        reuse this read instead of reading the host again.
+    type: bool
+    default: false
+  snapshot:
+    description:
+      - The C(snapshot) of an earlier M(sfb.pki.host_info) task with O(return_snapshot=true) in the same
+        play on this host. When it holds everything the selected sections read, the module analyzes it
+        and does not read the host again; otherwise it reads the host as usual.
+    type: dict
 attributes:
   check_mode:
     support: full
@@ -117,6 +130,13 @@ computer_name:
   returned: always
   type: str
   sample: FE01
+snapshot:
+  description:
+    - The raw read (C(request) parameters and C(result)) for reuse by later tasks on this host;
+      see O(return_snapshot).
+  returned: when O(return_snapshot=true)
+  type: dict
+
 certificates:
   description: The C(certificates) section.
   returned: when the certificates section is selected

@@ -57,6 +57,13 @@ options:
         type: str
         choices: [present, absent]
         default: present
+  snapshot:
+    description:
+      - The C(snapshot) returned by M(sfb.pki.host_info) with O(sfb.pki.host_info#module:return_snapshot=true)
+        earlier in the same play on this host. When it holds every store this module reads, the module
+        plans from it and does not read the host again; otherwise it reads the host as usual.
+      - Use it only for a snapshot taken in the same play, before any other change to the stores.
+    type: dict
   pin_policy_roots:
     description:
       - Write every self-signed, unexpired root found only in the Group Policy or Enterprise Root stores to

@@ -17,7 +17,7 @@ from ansible.plugins.action import ActionBase
 
 from ansible_collections.sfb.pki.plugins.module_utils._docspec import argument_spec
 from ansible_collections.sfb.pki.plugins.module_utils._errors import PkiInputError
-from ansible_collections.sfb.pki.plugins.module_utils._snapshot import Snapshot, SnapshotRequest
+from ansible_collections.sfb.pki.plugins.module_utils._snapshot import Snapshot, SnapshotRequest, covers
 from ansible_collections.sfb.pki.plugins.plugin_utils._snapshot_script import SNAPSHOT_SCRIPT
 
 POWERSHELL = "ansible.windows.win_powershell"
@@ -48,6 +48,7 @@ class PkiAction(ActionBase):  # type: ignore[misc]
 
     DOCUMENTATION: str = ""
     TRANSFERS_FILES = False
+    snapshot_raw: dict[str, Any] | None = None
 
     def run(self, tmp: Any = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
         """Validate the arguments, run `run_pki`, turn known failures into a failed result."""
@@ -102,8 +103,20 @@ class PkiAction(ActionBase):  # type: ignore[misc]
             raise PkiActionError(f"host {self.host_name(task_vars)}: {step}: {module_name} failed: {detail}")
         return res
 
-    def read_snapshot(self, request: SnapshotRequest, task_vars: dict[str, Any]) -> Snapshot:
-        """Run the fixed read-only snapshot script once and parse what it returns."""
+    def read_snapshot(
+        self, request: SnapshotRequest, task_vars: dict[str, Any], reuse: dict[str, Any] | None = None
+    ) -> Snapshot:
+        """Use `reuse` (host_info's `snapshot` return) when it covers the request; else read the host once."""
+        if reuse:
+            given = reuse.get("request")
+            raw_given = reuse.get("result")
+            if not isinstance(given, dict) or not isinstance(raw_given, dict) or "keys" not in raw_given:
+                raise AnsibleActionFail(
+                    f"{self._task.action}: snapshot is not a host_info 'snapshot' return (request and result)"
+                )
+            if covers(given, request):
+                self.snapshot_raw = raw_given
+                return Snapshot.from_result(raw_given)
         depth = 10 + 2 * max(request.keys.values(), default=0)
         res = self.run_module(
             "read the host snapshot",
@@ -121,6 +134,7 @@ class PkiAction(ActionBase):  # type: ignore[misc]
                     else ""
                 )
             )
+        self.snapshot_raw = raw
         return Snapshot.from_result(raw)
 
     def regedit_set_binary(

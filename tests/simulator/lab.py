@@ -1,6 +1,6 @@
 # Copyright: (c) 2026, sfb.pki maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""`make lab`: build the simulated lab estate, audit, remediate, audit again, print before/after.
+"""`make lab`: build the lab estate, audit, remediate (site, CRL refresh), audit again, print before/after.
 
     python tests/simulator/lab.py [--out .build/lab] [--estate lab]
 
@@ -79,6 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     phases = [
         ("audit", "playbooks/audit.yml"),
         ("site", "playbooks/site.yml"),
+        ("crl refresh", "playbooks/crl_refresh.yml"),
         ("audit again", "playbooks/audit.yml"),
     ]
     findings: dict[str, dict[str, dict[str, int]]] = {}
@@ -97,7 +98,11 @@ def main(argv: list[str] | None = None) -> int:
         # Reports and certificate backups stay in the lab folder, not beside the playbooks.
         res = lab.run(
             playbook,
-            extra_vars={"audit_report_dir": str(report_dir), "root_store_backup_dir": str(out / "backups")},
+            extra_vars={
+                "audit_report_dir": str(report_dir),
+                "root_store_backup_dir": str(out / "backups"),
+                "offline_root_crl_controller_dir": str(out / "crl"),
+            },
         )
         trips[phase] = {h: lab.round_trips(h) - before[h] for h in lab.hosts}
         print(f"[{phase}] {playbook}: rc={res.rc} in {time.monotonic() - t0:.1f}s")

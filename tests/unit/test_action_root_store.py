@@ -192,3 +192,37 @@ def test_snapshot_skipped_in_check_mode_is_a_clear_error(tmp_path: Path) -> None
     result = action.run(task_vars={"inventory_hostname": "fe01"})
     assert result["failed"] is True
     assert "returned no snapshot" in result["msg"] and "check mode" in result["msg"]
+
+
+def test_a_prior_snapshot_saves_the_read(pki: pf.Hierarchy, other: pf.Issued, tmp_path: Path) -> None:
+    host = drifted(pki, other)
+    info = make_action(
+        HostInfo, {"sections": ["certificates", "services"], "return_snapshot": True}, host
+    ).run(task_vars={"inventory_hostname": "fe01"})
+    assert set(info["snapshot"]) == {"request", "result"}
+    host.calls.clear()
+    result = run(host, tmp_path, snapshot=info["snapshot"])
+    assert result["changed"] is True
+    # the plan came from the prior read: only the writes reach the host
+    assert [c[0] for c in host.calls] == [REGEDIT] * 3
+    again = make_action(HostInfo, {"sections": ["certificates"], "snapshot": info["snapshot"]}, host)
+    host.calls.clear()
+    assert again.run(task_vars={"inventory_hostname": "fe01"})["findings"] == info["findings"]
+    assert host.calls == []
+
+
+def test_a_prior_snapshot_that_lacks_a_store_is_not_trusted(pki: pf.Hierarchy, tmp_path: Path) -> None:
+    host = FakeHost({ROOT_REG: [pki.root], CA_REG: [pki.issuing]})
+    info = make_action(HostInfo, {"sections": ["services"], "return_snapshot": True}, host).run(
+        task_vars={"inventory_hostname": "fe01"}
+    )
+    host.calls.clear()
+    result = run(host, tmp_path, snapshot=info["snapshot"])
+    assert result["changed"] is False and not result.get("failed")
+    assert [c[0] for c in host.calls] == ["ansible.windows.win_powershell"]
+
+
+def test_a_malformed_snapshot_is_refused(pki: pf.Hierarchy, tmp_path: Path) -> None:
+    host = FakeHost({ROOT_REG: [pki.root]})
+    result = run(host, tmp_path, snapshot={"result": "nope"})
+    assert result["failed"] is True and "snapshot" in result["msg"] and host.calls == []

@@ -7,7 +7,7 @@ from __future__ import annotations
 import base64
 
 from ansible_collections.sfb.pki.plugins.module_utils._certs import load_certificate
-from ansible_collections.sfb.pki.plugins.module_utils._snapshot import Snapshot, SnapshotRequest
+from ansible_collections.sfb.pki.plugins.module_utils._snapshot import Snapshot, SnapshotRequest, covers
 from ansible_collections.sfb.pki.plugins.module_utils._stores import physical_store
 
 
@@ -73,3 +73,37 @@ def test_parse_result_and_read_a_certificate(pki):
 def test_empty_result():
     snap = Snapshot.from_result({})
     assert snap.keys == {} and snap.services == {} and snap.computer_name is None
+
+
+def _full_request() -> SnapshotRequest:
+    req = SnapshotRequest()
+    req.add_key("SOFTWARE\\A", 1)
+    req.add_service("RTCCLSAGT")
+    req.add_folder("%windir%\\CertEnroll", "*.crl")
+    req.add_events("System", [36888], 7)
+    return req
+
+
+def test_covers_accepts_an_equal_or_larger_read():
+    given = _full_request()
+    given.add_key("SOFTWARE\\B")
+    given.add_service("REPLICA")
+    assert covers(given.parameters(), _full_request())
+    smaller = SnapshotRequest()
+    smaller.add_key("software\\a", 0)  # case-insensitive path, shallower depth
+    smaller.add_service("rtcclsagt")
+    assert covers(given.parameters(), smaller)
+
+
+def test_covers_rejects_anything_missing():
+    given = _full_request().parameters()
+    for change in (
+        lambda r: r.add_key("SOFTWARE\\A", 2),  # deeper than read
+        lambda r: r.add_key("SOFTWARE\\C"),
+        lambda r: r.add_service("REPLICA"),
+        lambda r: r.add_folder("%windir%\\CertEnroll", "*.crt"),
+        lambda r: r.add_events("System", [36874], 7),
+    ):
+        wanted = _full_request()
+        change(wanted)
+        assert not covers(given, wanted)
