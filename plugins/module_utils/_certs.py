@@ -19,8 +19,7 @@ import struct
 import traceback
 import warnings
 from collections.abc import Callable
-from functools import cached_property
-from typing import Any
+from typing import Any, Generic, TypeVar, overload
 
 from ._blob import decode_certificate_blob, encode_certificate_blob, parse_reg_hex, sha1_hex
 from ._errors import PkiInputError
@@ -30,13 +29,45 @@ try:
     from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, padding, rsa
-    from cryptography.x509.oid import ExtensionOID
+    from cryptography.hazmat.primitives.serialization import pkcs7
+    from cryptography.x509.oid import ExtensionOID, NameOID
 except ImportError:  # pragma: no cover - exercised only without the library
     HAS_CRYPTOGRAPHY = False
     CRYPTOGRAPHY_IMPORT_ERROR: str | None = traceback.format_exc()
 else:
     HAS_CRYPTOGRAPHY = True
     CRYPTOGRAPHY_IMPORT_ERROR = None
+
+_T = TypeVar("_T")
+
+
+class cached_property(Generic[_T]):
+    """functools.cached_property without the per-access lock Python 3.11 takes (the core's hot path)."""
+
+    def __init__(self, func: Callable[[Any], _T]) -> None:
+        """Wrap the getter."""
+        self.func = func
+        self.name = func.__name__
+        self.__doc__ = func.__doc__
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        """Remember the attribute name the value is cached under."""
+        self.name = name
+
+    @overload
+    def __get__(self, obj: None, owner: type | None = None) -> cached_property[_T]: ...
+
+    @overload
+    def __get__(self, obj: object, owner: type | None = None) -> _T: ...
+
+    def __get__(self, obj: object | None, owner: type | None = None) -> _T | cached_property[_T]:
+        """Compute once, then store in the instance so later reads skip the descriptor."""
+        if obj is None:
+            return self
+        value = self.func(obj)
+        obj.__dict__[self.name] = value
+        return value
+
 
 WEAK_HASHES: frozenset[str] = frozenset({"md2", "md4", "md5", "sha1"})
 
@@ -64,6 +95,8 @@ SIGNATURE_ALGORITHMS: dict[str, tuple[str, str | None]] = {
     "1.3.101.112": ("ed25519", None),
     "1.3.101.113": ("ed448", None),
 }
+
+_KEY_ALGORITHM_NAMES = {"rsa": "RSA", "ecdsa": "EC", "dsa": "DSA", "ed25519": "Ed25519", "ed448": "Ed448"}
 
 _KEY_USAGES: tuple[str, ...] = (
     "digital_signature",
@@ -95,11 +128,16 @@ def require_cryptography() -> None:
         )
 
 
+_ZERO = dt.timedelta(0)
+
+
 def iso(value: dt.datetime | None) -> str | None:
     """ISO-8601 UTC text ("2026-11-23T14:00:00Z") of an aware datetime, None stays None."""
     if value is None:
         return None
-    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if value.utcoffset() != _ZERO:
+        value = value.astimezone(dt.UTC)
+    return value.replace(tzinfo=None, microsecond=0).isoformat() + "Z"
 
 
 def days_until(when: dt.datetime, now: dt.datetime) -> int:
@@ -121,13 +159,25 @@ def extract_der(
     blob_decoder: Callable[[bytes, str], bytes],
 ) -> list[tuple[bytes, str]]:
     """Split input into (DER, name) items: PEM blocks with `labels`, DER, base64, .reg hex or a blob."""
-    raw = data.encode("utf-8", "replace") if isinstance(data, str) else bytes(data)
+    raw = data.encode("utf-8", "replace") if isinstance(data, str) else _text_bom(bytes(data))
     try:
         return _extract(raw, source, labels, what, blob_decoder, depth=0)
     except PkiInputError:
         raise
     except (ValueError, TypeError, IndexError, struct.error) as exc:
         raise PkiInputError(source, f"cannot be read as a {what}: {exc}") from None
+
+
+def _text_bom(raw: bytes) -> bytes:
+    """Text saved with a byte-order mark (Windows PowerShell's Out-File writes UTF-16LE) as UTF-8."""
+    if raw[:3] == b"\xef\xbb\xbf":
+        return raw[3:]
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        try:
+            return raw.decode("utf-16").encode("utf-8")
+        except UnicodeDecodeError:
+            return raw
+    return raw
 
 
 def _extract(
@@ -180,18 +230,45 @@ def _extract_pem(raw: bytes, source: str, labels: tuple[str, ...], what: str) ->
             raise PkiInputError(source, f"PEM block {number} ({label}) is not valid base64") from None
         found.append((der, f"{source} (PEM block {number})"))
     if not found:
+        for label in labels:
+            begin = f"-----BEGIN {label}-----".encode()
+            if begin in raw and f"-----END {label}-----".encode() not in raw:
+                raise PkiInputError(source, f"has a {label} PEM block with no END line (truncated?)")
         seen = f" (found {', '.join(others)})" if others else ""
         raise PkiInputError(source, f"holds no {labels[0]} PEM block{seen}")
     return found
 
 
 def load_certificates(data: bytes | str, source: str) -> list[Certificate]:
-    """Every certificate in PEM (a bundle, junk around it), DER, base64 or a Windows registry blob."""
+    """Every certificate in PEM (a bundle, junk around it), DER, PKCS #7 (.p7b), base64 or a registry blob."""
     require_cryptography()
-    items = extract_der(
-        data, source, ("CERTIFICATE", "X509 CERTIFICATE", "TRUSTED CERTIFICATE"), "certificate", _blob_cert
-    )
-    return [Certificate.from_der(der, name) for der, name in items]
+    items = extract_der(data, source, _CERT_LABELS, "certificate", _blob_cert)
+    certs: list[Certificate] = []
+    for der, name in items:
+        if _PKCS7_SIGNED_DATA in der[:32]:
+            certs.extend(_from_pkcs7(der, name))
+        else:
+            certs.append(Certificate.from_der(der, name))
+    return certs
+
+
+_CERT_LABELS = ("CERTIFICATE", "X509 CERTIFICATE", "TRUSTED CERTIFICATE", "PKCS7", "CMS")
+# DER of the OID 1.2.840.113549.1.7.2 (PKCS #7 signedData): a .p7b chain export starts with it.
+_PKCS7_SIGNED_DATA = bytes.fromhex("06092a864886f70d010702")
+
+
+def _from_pkcs7(der: bytes, source: str) -> list[Certificate]:
+    """The certificates of a PKCS #7 bundle (.p7b, "Cryptographic Message Syntax" chain export)."""
+    try:
+        bundle = pkcs7.load_der_pkcs7_certificates(der)
+    except ValueError as exc:
+        raise PkiInputError(source, f"is not a valid PKCS #7 certificate bundle: {exc}") from None
+    if not bundle:
+        raise PkiInputError(source, "is a PKCS #7 bundle without certificates")
+    return [
+        Certificate.from_der(cert.public_bytes(serialization.Encoding.DER), f"{source} (certificate {n})")
+        for n, cert in enumerate(bundle, start=1)
+    ]
 
 
 def _blob_cert(blob: bytes, source: str) -> bytes:
@@ -236,17 +313,17 @@ def verify_signature(
     if name and _family_of_algorithm(name) != family:
         return False  # a signature of one algorithm family cannot be made by a key of another
     try:
-        if isinstance(public_key, ed25519.Ed25519PublicKey | ed448.Ed448PublicKey):
+        if family in ("ed25519", "ed448"):
             public_key.verify(signature, data)
             return True
         if hash_algorithm is None:
             hash_algorithm = _hash_for(hash_name)
         if hash_algorithm is None:
             return None
-        if isinstance(public_key, rsa.RSAPublicKey):
+        if family == "rsa":
             pad = parameters if isinstance(parameters, padding.PSS | padding.PKCS1v15) else padding.PKCS1v15()
             public_key.verify(signature, data, pad, hash_algorithm)
-        elif isinstance(public_key, ec.EllipticCurvePublicKey):
+        elif family == "ecdsa":
             public_key.verify(signature, data, ec.ECDSA(hash_algorithm))
         else:
             public_key.verify(signature, data, hash_algorithm)
@@ -259,7 +336,18 @@ def verify_signature(
     return True
 
 
+_FAMILY_BY_TYPE: dict[type, str | None] = {}
+
+
 def _key_family(public_key: Any) -> str | None:
+    """rsa, ecdsa, dsa, ed25519, ed448 or None; remembered per concrete key class."""
+    kind = type(public_key)
+    if kind not in _FAMILY_BY_TYPE:
+        _FAMILY_BY_TYPE[kind] = _classify_key(public_key)
+    return _FAMILY_BY_TYPE[kind]
+
+
+def _classify_key(public_key: Any) -> str | None:
     if isinstance(public_key, rsa.RSAPublicKey):
         return "rsa"
     if isinstance(public_key, ec.EllipticCurvePublicKey):
@@ -286,6 +374,117 @@ def verify_signed_by(child: Certificate, issuer: Certificate) -> bool | None:
     return child.signature_verifies_with(issuer.public_key)
 
 
+def _tlv(data: bytes, pos: int) -> tuple[int, int]:
+    """(content start, end) of the DER element at `pos` (input already validated by the parser)."""
+    length = data[pos + 1]
+    start = pos + 2
+    if length & 0x80:
+        count = length & 0x7F
+        length = int.from_bytes(data[start : start + count], "big")
+        start += count
+    return start, start + length
+
+
+def _tbs_names(tbs: bytes) -> tuple[bytes, bytes]:
+    """Issuer and subject Name DER of a TBSCertificate (RFC 5280 4.1)."""
+    pos, _ = _tlv(tbs, 0)
+    if tbs[pos] == 0xA0:  # [0] version
+        pos = _tlv(tbs, pos)[1]
+    pos = _tlv(tbs, pos)[1]  # serialNumber
+    pos = _tlv(tbs, pos)[1]  # signature
+    issuer_end = _tlv(tbs, pos)[1]
+    issuer = tbs[pos:issuer_end]
+    subject_start = _tlv(tbs, issuer_end)[1]  # validity
+    return issuer, tbs[subject_start : _tlv(tbs, subject_start)[1]]
+
+
+_NAME_TEXT: dict[bytes, str] = {}
+
+# Short names cryptography's rfc4514_string uses, by attribute-type OID content bytes.
+_SHORT_NAMES: dict[bytes, str] = {
+    bytes.fromhex("550403"): "CN",
+    bytes.fromhex("550407"): "L",
+    bytes.fromhex("550408"): "ST",
+    bytes.fromhex("55040a"): "O",
+    bytes.fromhex("55040b"): "OU",
+    bytes.fromhex("550406"): "C",
+    bytes.fromhex("550409"): "STREET",
+    bytes.fromhex("0992268993f22c640119"): "DC",
+    bytes.fromhex("0992268993f22c640101"): "UID",
+}
+# UTF8String, PrintableString, IA5String: the string types of nearly every real name.
+_STRING_CODECS = {0x0C: "utf-8", 0x13: "ascii", 0x16: "ascii"}
+
+
+def _rendered_name(der: bytes, name: Callable[[], x509.Name]) -> str:
+    """RFC 4514 text of an encoded Name, remembered by its bytes (a store repeats its issuers).
+
+    Common names are rendered straight from the DER, exactly as cryptography's rfc4514_string()
+    would; anything unusual (multi-valued RDNs, other string types) is left to cryptography.
+    """
+    text = _NAME_TEXT.get(der)
+    if text is None:
+        if len(_NAME_TEXT) >= 4096:
+            _NAME_TEXT.clear()
+        text = _render_name(der)
+        if text is None:
+            text = name().rfc4514_string()
+        _NAME_TEXT[der] = text
+    return text
+
+
+def _render_name(der: bytes) -> str | None:
+    """RFC 4514 text of a Name DER, or None when it holds something only the library should judge."""
+    try:
+        start, end = _tlv(der, 0)
+        parts: list[str] = []
+        pos = start
+        while pos < end:
+            set_start, set_end = _tlv(der, pos)
+            seq_start, seq_end = _tlv(der, set_start)
+            if der[pos] != 0x31 or der[set_start] != 0x30 or seq_end != set_end:
+                return None  # not a single-valued RDN
+            oid_start, oid_end = _tlv(der, seq_start)
+            value_start, value_end = _tlv(der, oid_end)
+            codec = _STRING_CODECS.get(der[oid_end])
+            if der[seq_start] != 0x06 or codec is None or value_end != seq_end:
+                return None
+            oid = der[oid_start:oid_end]
+            label = _SHORT_NAMES.get(oid) or _dotted(oid)
+            parts.append(f"{label}={_escape_value(der[value_start:value_end].decode(codec))}")
+            pos = set_end
+        return ",".join(reversed(parts))
+    except (IndexError, UnicodeDecodeError):
+        return None
+
+
+def _dotted(oid: bytes) -> str:
+    """Dotted text of OID content bytes."""
+    numbers: list[int] = []
+    value = 0
+    for byte in oid:
+        value = (value << 7) | (byte & 0x7F)
+        if not byte & 0x80:
+            numbers.append(value)
+            value = 0
+    first = min(numbers[0] // 40, 2)
+    return ".".join(str(n) for n in (first, numbers[0] - 40 * first, *numbers[1:]))
+
+
+def _escape_value(value: str) -> str:
+    """RFC 4514 section 2.4 escaping, character for character what cryptography does."""
+    if not value:
+        return ""
+    for char in ("\\", '"', "+", ",", ";", "<", ">"):
+        value = value.replace(char, "\\" + char)
+    value = value.replace("\0", "\\00")
+    if value[0] == "#" or (value[0] == " " and len(value) > 1):
+        value = "\\" + value
+    if value[-1] == " ":
+        value = value[:-1] + "\\ "
+    return value
+
+
 # ------------------------------------------------------------------------------------- certificate
 class Certificate:
     """One X.509 certificate: the DER plus derived facts, each computed once."""
@@ -306,9 +505,12 @@ class Certificate:
                 warnings.simplefilter("ignore")
                 cert = x509.load_der_x509_certificate(der)
                 cert.extensions  # noqa: B018 - parse now so a broken extension fails here, not later
+                serial = int(cert.serial_number)
         except ValueError as exc:
             raise PkiInputError(source, f"is not a valid DER certificate: {exc}") from None
-        return cls(der, cert, source)
+        made = cls(der, cert, source)
+        made.__dict__["serial_number"] = serial
+        return made
 
     def __repr__(self) -> str:
         """Short form: subject and thumbprint."""
@@ -334,24 +536,39 @@ class Certificate:
         return hashlib.sha256(self.der).hexdigest().upper()
 
     @cached_property
+    def _raw_names(self) -> tuple[bytes, bytes]:
+        """(issuer DER, subject DER) sliced from the TBS: byte equality is Windows' name match."""
+        return _tbs_names(self._tbs)
+
+    @cached_property
+    def _tbs(self) -> bytes:
+        return self.cert.tbs_certificate_bytes
+
+    @cached_property
     def subject(self) -> str:
         """Subject DN, RFC 4514."""
-        return self.cert.subject.rfc4514_string()
+        return _rendered_name(self._raw_names[1], lambda: self.cert.subject)
 
     @cached_property
     def issuer(self) -> str:
         """Issuer DN, RFC 4514."""
-        return self.cert.issuer.rfc4514_string()
+        return _rendered_name(self._raw_names[0], lambda: self.cert.issuer)
+
+    @cached_property
+    def common_name(self) -> str | None:
+        """The subject's last commonName, None without one."""
+        names = self.cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+        return str(names[-1].value) if names else None
 
     @cached_property
     def subject_key(self) -> str:
         """Subject comparison key (see name_key)."""
-        return name_key(self.cert.subject)
+        return self.subject.casefold()
 
     @cached_property
     def issuer_key(self) -> str:
         """Issuer comparison key (see name_key)."""
-        return name_key(self.cert.issuer)
+        return self.issuer.casefold()
 
     @cached_property
     def serial_number(self) -> int:
@@ -392,16 +609,18 @@ class Certificate:
         return days_until(self.not_after, now)
 
     # extensions
+    @cached_property
+    def _extensions(self) -> dict[x509.ObjectIdentifier, Any]:
+        return {extension.oid: extension.value for extension in self.cert.extensions}
+
     def _extension(self, oid: x509.ObjectIdentifier) -> Any:
-        try:
-            return self.cert.extensions.get_extension_for_oid(oid).value
-        except x509.ExtensionNotFound:
-            return None
+        return self._extensions.get(oid)
 
     @cached_property
     def self_issued(self) -> bool:
         """Subject and issuer are the same name (says nothing about which key signed it)."""
-        return self.cert.subject == self.cert.issuer or self.subject_key == self.issuer_key
+        issuer_der, subject_der = self._raw_names
+        return issuer_der == subject_der or self.subject_key == self.issuer_key
 
     @cached_property
     def basic_constraints(self) -> x509.BasicConstraints | None:
@@ -499,17 +718,7 @@ class Certificate:
     @cached_property
     def key_algorithm(self) -> str:
         """RSA, EC, DSA, Ed25519, Ed448, or unknown."""
-        key = self.public_key
-        for kind, name in (
-            (rsa.RSAPublicKey, "RSA"),
-            (ec.EllipticCurvePublicKey, "EC"),
-            (dsa.DSAPublicKey, "DSA"),
-            (ed25519.Ed25519PublicKey, "Ed25519"),
-            (ed448.Ed448PublicKey, "Ed448"),
-        ):
-            if isinstance(key, kind):
-                return name
-        return "unknown"
+        return _KEY_ALGORITHM_NAMES.get(_key_family(self.public_key) or "", "unknown")
 
     @cached_property
     def key_size(self) -> int | None:
@@ -559,7 +768,7 @@ class Certificate:
         return verify_signature(
             public_key,
             self.cert.signature,
-            self.cert.tbs_certificate_bytes,
+            self._tbs,
             self.signature_algorithm_oid,
             self._signature_parameters,
             self._hash_algorithm,

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from functools import cached_property
 from typing import Any
 
 from ._blob import decode_crl_blob, sha1_hex
@@ -19,6 +18,7 @@ from ._certs import (
     SIGNATURE_ALGORITHMS,
     WEAK_HASHES,
     Certificate,
+    cached_property,
     days_until,
     extract_der,
     iso,
@@ -32,7 +32,7 @@ if HAS_CRYPTOGRAPHY:
     from cryptography import x509
     from cryptography.exceptions import UnsupportedAlgorithm
     from cryptography.hazmat.primitives import hashes
-    from cryptography.x509.oid import ExtensionOID
+    from cryptography.x509.oid import ExtensionOID, NameOID
 
 
 class Crl:
@@ -101,6 +101,23 @@ class Crl:
         """The cRLNumber extension, None when absent."""
         value = self._extension(ExtensionOID.CRL_NUMBER)
         return int(value.crl_number) if value is not None else None
+
+    @cached_property
+    def delta_base(self) -> int | None:
+        """The base CRL number of a delta CRL (deltaCRLIndicator), None for a complete CRL."""
+        value = self._extension(ExtensionOID.DELTA_CRL_INDICATOR)
+        return int(value.crl_number) if value is not None else None
+
+    @property
+    def is_delta(self) -> bool:
+        """Whether this is a delta CRL rather than a complete (base) CRL."""
+        return self.delta_base is not None
+
+    @cached_property
+    def issuer_common_name(self) -> str | None:
+        """The issuer's last commonName (what certutil names the CRL file after), None without one."""
+        names = self.crl.issuer.get_attributes_for_oid(NameOID.COMMON_NAME)
+        return str(names[-1].value) if names else None
 
     @cached_property
     def aki(self) -> str | None:
@@ -215,6 +232,7 @@ class Crl:
             "sha256": self.sha256,
             "issuer": self.issuer,
             "crl_number": self.crl_number,
+            "delta": self.is_delta,
             "this_update": iso(self.this_update),
             "next_update": iso(self.next_update),
             "expired": self.expired(now),

@@ -590,11 +590,13 @@ def crl(
     issuer_name: str | x509.Name | None = None,
     hash: str = "sha256",
     now: dt.datetime | None = None,
+    delta_of: int | None = None,
 ) -> IssuedCrl:
     """A CRL from `issuer` (CRL number, this/next update, revoked serials).
 
     `next_update=None` omits nextUpdate; `signing_key` signs with another key (a forged CRL);
-    `issuer_name` overrides the issuer name (a CRL from another CA); default validity 210 days.
+    `issuer_name` overrides the issuer name (a CRL from another CA); `delta_of=N` makes a delta CRL
+    on base CRL number N; default validity 210 days.
     """
     start = this_update or _now(now) - dt.timedelta(hours=1)
     end = start + dt.timedelta(days=days) if next_update is _UNSET else next_update
@@ -607,6 +609,8 @@ def crl(
     )
     if number is not None:
         builder = builder.add_extension(x509.CRLNumber(number), critical=False)
+    if delta_of is not None:
+        builder = builder.add_extension(x509.DeltaCRLIndicator(delta_of), critical=True)
     builder = builder.add_extension(
         x509.AuthorityKeyIdentifier.from_issuer_public_key(key.public_key()), critical=False
     )

@@ -355,3 +355,45 @@ def test_registry_blob_key_identifier(pki):
     assert v1.ski is None
     assert v1.key_identifier == hashlib.sha1(v1.spki_der).digest()
     assert pf.Issued(v1.cert, None).blob == v1.registry_blob()
+
+
+def test_truncated_pem_says_so(pki):
+    text = pki.root.pem[: len(pki.root.pem) // 2]
+    with pytest.raises(PkiInputError, match=r"half\.pem: has a CERTIFICATE PEM block with no END line"):
+        load_certificates(text, "half.pem")
+    with pytest.raises(PkiInputError, match=r"holds no CERTIFICATE PEM block$"):
+        load_certificates(b"-----BEGIN FOO-----\n-----END CERTIFICATE-----", "odd.pem")
+
+
+def test_common_name(pki):
+    assert cert_of(pki.issuing).common_name == "Contoso Issuing CA 01"
+    assert cert_of(pf.certificate("O=Only Org,C=NL")).common_name is None
+
+
+def test_pkcs7_bundle_der_and_pem(pki):
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.serialization import pkcs7
+
+    chain = [pki.leaf.cert, pki.issuing.cert, pki.root.cert]
+    der = pkcs7.serialize_certificates(chain, serialization.Encoding.DER)
+    pem = pkcs7.serialize_certificates(chain, serialization.Encoding.PEM)
+    expected = [pki.leaf.thumbprint, pki.issuing.thumbprint, pki.root.thumbprint]
+    for data in (der, pem, base64.b64encode(der)):
+        certs = load_certificates(data, "chain.p7b")
+        assert sorted(c.thumbprint for c in certs) == sorted(expected)
+    assert load_certificates(der, "chain.p7b")[0].source == "chain.p7b (certificate 1)"
+    broken = der[:-40]
+    with pytest.raises(PkiInputError, match=r"chain\.p7b: is not a valid PKCS #7 certificate bundle"):
+        load_certificates(broken, "chain.p7b")
+
+
+def test_text_with_byte_order_marks(pki):
+    pem = pki.root.pem.decode()
+    for data in (
+        pem.encode("utf-16"),  # Windows PowerShell Out-File
+        b"\xef\xbb\xbf" + pem.encode(),
+        b"\xef\xbb\xbf" + base64.b64encode(pki.root.der),
+    ):
+        assert load_certificate(data, "bom.cer").thumbprint == pki.root.thumbprint
+    with pytest.raises(PkiInputError):
+        load_certificate(b"\xff\xfe\x00", "odd")

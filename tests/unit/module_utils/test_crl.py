@@ -172,3 +172,13 @@ def test_refresh_due_with_cushion(pki):
 def test_zero_length_lifetime(pki):
     crl = crl_of(pf.crl(pki.root, this_update=T0, next_update=T0))
     assert crl.lifetime_used(T0) == 1.0
+
+
+def test_delta_crl_and_file_name(pki):
+    base = crl_of(pf.crl(pki.root, number=10))
+    delta = crl_of(pf.crl(pki.root, number=11, delta_of=10))
+    assert base.is_delta is False and base.delta_base is None
+    assert delta.is_delta is True and delta.delta_base == 10
+    assert delta.describe(T0)["delta"] is True and base.describe(T0)["delta"] is False
+    assert base.issuer_common_name == "Contoso Offline Root CA"
+    assert crl_of(pf.crl(pki.root, issuer_name="O=No CN")).issuer_common_name is None
