@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 COLLECTIONS := $(abspath $(BUILD))/collections
 COLL_LINK := $(COLLECTIONS)/ansible_collections/sfb/pki
 
-.PHONY: help venv collection test lint typecheck unit lab bench clean \
+.PHONY: help venv collection test lint typecheck unit integration molecule lab bench clean \
 	sanity ansible-lint build package ee changelog changelog-lint windows-floor ci
 
 # Release gates (see .ci/run). Each one works on a copy or a build product, never on the worktree.
@@ -62,10 +62,21 @@ typecheck: $(STAMP) collection
 unit: $(STAMP) collection
 	$(BIN)/python -m pytest tests/unit --cov --cov-report=term --cov-fail-under=90
 
-test: lint typecheck unit
+# Only the test and lab commands put the simulated ansible.windows (tests/simulator) first.
+SIM_COLLECTIONS = $(CURDIR)/tests/simulator:$(SFB_COLLECTIONS_PATH)
+
+integration: $(STAMP) collection
+	PATH=$(abspath $(BIN)):$$PATH $(BIN)/python -m pytest tests/integration -m integration -p no:cacheprovider
+
+molecule: $(STAMP) collection
+	@if [ ! -f playbooks/site.yml ]; then echo "molecule: playbooks/site.yml does not exist yet, skipped"; else \
+	  $(BIN)/python tests/simulator/build.py lab $(BUILD)/molecule-sim && \
+	  PATH=$(abspath $(BIN)):$$PATH ANSIBLE_COLLECTIONS_PATH=$(SIM_COLLECTIONS) $(BIN)/molecule test -s sim; fi
+
+test: lint typecheck unit integration molecule
 
 lab: $(STAMP) collection
-	@echo "no capabilities yet"
+	PATH=$(abspath $(BIN)):$$PATH $(BIN)/python tests/simulator/lab.py --out $(BUILD)/lab
 
 bench: $(STAMP) collection
 	PATH=$(abspath $(BIN)):$$PATH $(BIN)/python bench/run.py --out bench/results

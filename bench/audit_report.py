@@ -136,7 +136,8 @@ def main(argv: list[str] | None = None) -> int:
         "",
         "| step | seconds |",
         "|---|---:|",
-        f"| host analysis (all sections, every host) | {numbers['analysis_seconds']} |",
+        "| host analysis (certificates, server_certificates, events sections) | "
+        f"{numbers['analysis_seconds']} |",
         f"| build report.json data | {numbers['build_report_seconds']} |",
         f"| render report.html | {numbers['render_html_seconds']} |",
         "",

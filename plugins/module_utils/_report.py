@@ -99,6 +99,7 @@ def _crls_of(host: str, sections: Mapping[str, Any]) -> list[dict[str, Any]]:
         if this_update is None or next_update is None:
             continue
         due = _parse_time(raw.get("refresh_due"))
+        explicit = due is not None
         if due is None:
             due = next_update - timedelta(days=CRL_CUSHION_DAYS)
         crls.append(
@@ -110,6 +111,7 @@ def _crls_of(host: str, sections: Mapping[str, Any]) -> list[dict[str, Any]]:
                 "this_update": this_update,
                 "next_update": next_update,
                 "refresh_due": due,
+                "explicit_due": explicit,
                 "where": _text(raw.get("path") or raw.get("location") or raw.get("store") or ""),
             }
         )
@@ -142,19 +144,28 @@ def _host_entry(name: str, result: Any) -> tuple[dict[str, Any], list[dict[str, 
 
 
 def _link_symptoms(hosts: list[dict[str, Any]], days: int | None) -> None:
-    """Put each observed event beside the finding(s) that explain it: same host first, else the estate."""
-    everywhere: list[tuple[str, dict[str, Any]]] = [(h["name"], f) for h in hosts for f in h["findings"]]
+    """Put each observed event beside the finding(s) that explain it: same host first, else (for its
+    `remote_causes`) anywhere in the estate."""
+    # An info finding (e.g. an expired root only Windows Update ships) never explains a symptom.
+    everywhere: list[tuple[str, dict[str, Any]]] = [
+        (h["name"], f) for h in hosts for f in h["findings"] if f["severity"] != "info"
+    ]
     for host in hosts:
         extra: list[dict[str, Any]] = []
         for symptom in host["symptoms"]:
             causes = symptom.get("causes") or []
-            local = [f for f in host["findings"] if explains(causes, _text(f["id"]), f["severity"])]
+            local = [
+                f
+                for f in host["findings"]
+                if f["severity"] != "info" and explains(causes, _text(f["id"]), f["severity"])
+            ]
             links = [(host["name"], f) for f in local]
-            if not links:
+            remote = symptom.get("remote_causes") or []
+            if not links and remote:
                 links = [
                     (n, f)
                     for n, f in everywhere
-                    if n != host["name"] and explains(causes, _text(f["id"]), f["severity"])
+                    if n != host["name"] and explains(remote, _text(f["id"]), f["severity"])
                 ]
             symptom["explained_by"] = [
                 {"host": n, "id": f["id"], "object": f.get("object"), "severity": f["severity"]}
@@ -198,7 +209,8 @@ def _crl_timeline(crls: list[dict[str, Any]], now: datetime) -> list[dict[str, A
     for crl in crls:
         key = crl["issuer"]
         seen_on.setdefault(key, set()).add(crl["host"])
-        if key not in newest or crl["this_update"] > newest[key]["this_update"]:
+        order = (crl["this_update"], crl["explicit_due"])
+        if key not in newest or order > (newest[key]["this_update"], newest[key]["explicit_due"]):
             newest[key] = crl
     rows = []
     for issuer in sorted(newest):

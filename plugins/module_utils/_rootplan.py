@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from ._blob import encode_certificate_blob
 from ._certs import Certificate, load_certificates
 from ._errors import PkiInputError
 from ._findings import Finding
@@ -129,10 +128,6 @@ class Plan:
         )
 
 
-def _blob_for(cert: Certificate) -> bytes:
-    return encode_certificate_blob(cert.der, cert.spki_der)
-
-
 def plan_root_store(
     inv: Inventory,
     desired: Iterable[DesiredRoot],
@@ -155,7 +150,7 @@ def plan_root_store(
             (store, cert.thumbprint),
             Operation("add", store, "registry", cert.thumbprint, cert.subject, reason),
         )
-        plan.blobs[cert.thumbprint] = _blob_for(cert)
+        plan.blobs[cert.thumbprint] = cert.registry_blob()
 
     def remove(store: str, cert: Certificate, reason: str) -> None:
         removes.setdefault(
@@ -212,7 +207,8 @@ def plan_root_store(
 
 def _left_alone(inv: Inventory, plan: Plan, now: datetime) -> list[Finding]:
     """Root store findings the plan does not fix, reported instead of changed."""
-    root_thumbs = {t for t, e in inv.certificates.items() if e.physicals("Root")}
+    # Certificates the administrator placed in Root; Windows Update's Third-Party store is not theirs.
+    root_thumbs = {t for t, e in inv.certificates.items() if e.physicals("Root") - {"third_party"}}
     root_keys = {
         f"{HIVE}\\{physical_store('Root', bad.location.physical).certificates_key}\\".lower()
         for bad in inv.undecodable

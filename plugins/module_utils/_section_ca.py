@@ -350,7 +350,9 @@ def analyze(
             )
         )
     crl_days = (result["crl_period"] or {}).get("days")
-    if isinstance(crl_days, float | int) and crl_days <= cushion:
+    is_root = state.certificate is not None and state.certificate.self_issued
+    # Only a root re-issues by hand; an online CA publishes its short CRLs itself.
+    if is_root and isinstance(crl_days, float | int) and crl_days <= cushion:
         findings.append(
             Finding(
                 "ca_crl_period_within_cushion",

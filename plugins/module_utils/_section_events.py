@@ -45,12 +45,18 @@ _UNTRUSTED_CHAIN = (
     "server_cert_chain_incomplete",
 )
 _WEAK_CA = ("weak_signature_ca@critical",)
-_CRL = ("crl_*", "expired_ca")
+# CRL findings of the `ca` section: the subordinate's installed copy of its issuer's CRL, or the
+# issuing CA's own CertEnroll CRL (often on another host: the offline root).
+_CRL = ("ca_parent_crl_expired", "ca_crl_expired", "expired_ca")
 
 
 @dataclass(frozen=True)
 class EventSpec:
-    """One symptom event: where it is logged, what it says, which findings explain it."""
+    """One symptom event: where it is logged, what it says, which findings explain it.
+
+    `causes` are looked for on the host that logged the event; `remote_causes` anywhere in the estate
+    (the offline root's expired CRL stops the issuing CA's service on another host).
+    """
 
     id: int
     log: str
@@ -59,6 +65,7 @@ class EventSpec:
     meaning: str
     causes: tuple[str, ...]
     match: str | None = None
+    remote_causes: tuple[str, ...] = ()
 
     @property
     def label(self) -> str:
@@ -133,6 +140,7 @@ EVENTS: tuple[EventSpec, ...] = (
         "Certificate Services did not start: revocation server offline (CRYPT_E_REVOCATION_OFFLINE)",
         _CRL,
         match="0x80092013",
+        remote_causes=("ca_crl_expired",),
     ),
 )
 
@@ -220,6 +228,7 @@ def analyze(options: dict[str, Any], snap: Snapshot, now: datetime) -> tuple[dic
                     "label": spec.label if filtered else f"event {spec.id} ({spec.source})",
                     "meaning": spec.meaning,
                     "causes": list(spec.causes),
+                    "remote_causes": list(spec.remote_causes),
                 }
             )
     facts = {

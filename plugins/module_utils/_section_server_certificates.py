@@ -126,7 +126,7 @@ def _lpe_findings(cert: Certificate, chain: Chain, lpe: dict[str, Any]) -> list[
     verdicts: dict[str, str] = lpe["baselines"]
     anchor = lpe["anchor"]
     fix_ad = (
-        "update Lync Phone Edition firmware to CU11 (4.0.7577.4420) or later, or publish the chain to AD for "
+        "Update Lync Phone Edition firmware to CU11 (4.0.7577.4420) or later, or publish the chain to AD for "
         "the phones: certutil -f -dspublish <root.cer> RootCA (intermediates: SubCA)"
     )
     what = f"server certificate {cert.subject} ({cert.thumbprint})"
@@ -139,7 +139,7 @@ def _lpe_findings(cert: Certificate, chain: Chain, lpe: dict[str, Any]) -> list[
                 "warning",
                 f"{what} chains to {anchor['label']} ({anchor['thumbprint']}), which Lync Phone Edition "
                 f"firmware ships only from {first} ({version}); phones on older firmware will not sign in",
-                "Fix: " + fix_ad,
+                fix_ad,
                 object=cert.thumbprint,
                 thumbprint=cert.thumbprint,
                 symptoms=_SYMPTOMS_LPE,
@@ -152,7 +152,7 @@ def _lpe_findings(cert: Certificate, chain: Chain, lpe: dict[str, Any]) -> list[
                 "warning",
                 f"{what} chains to {anchor['label']} ({anchor['thumbprint']}), a Lync Phone Edition "
                 "built-in root that has expired; phones reject the chain",
-                "Fix: re-issue the server certificate from a current root, then " + fix_ad,
+                "Re-issue the server certificate under a current root; until then: " + fix_ad,
                 object=cert.thumbprint,
                 thumbprint=cert.thumbprint,
                 symptoms=_SYMPTOMS_LPE,
@@ -166,7 +166,7 @@ def _lpe_findings(cert: Certificate, chain: Chain, lpe: dict[str, Any]) -> list[
                 f"{what} chains to {chain.root.subject} ({chain.root.thumbprint}), which no Lync Phone "
                 "Edition firmware ships; phones trust it only once they get the root from AD or the "
                 "Certificate Provisioning service (PIN authentication)",
-                "Fix (only when Lync Phone Edition devices sign in here): publish the root to AD with "
+                "Only when Lync Phone Edition devices sign in here: publish the root to AD with "
                 "certutil -f -dspublish <root.cer> RootCA (intermediates: SubCA)",
                 object=cert.thumbprint,
                 thumbprint=cert.thumbprint,
@@ -192,8 +192,8 @@ def _chain_findings(cert: Certificate, chain: Chain, root_thumbprints: set[str])
             "server_cert_chain_incomplete",
             "warning",
             message,
-            "Fix: install the issuing CA certificates in Intermediate (CA) and the root in Trusted Root "
-            "(sfb.pki.root_store with the root certificate)",
+            "Install the issuing CA certificates in Intermediate (certutil -addstore CA <file>) and the root "
+            "in Trusted Root: the sfb.pki.root_store role with root_store_roots: [{path: <root.cer>}]",
             object=cert.thumbprint,
             thumbprint=cert.thumbprint,
             symptoms=_SYMPTOMS_UNTRUSTED,
@@ -212,7 +212,7 @@ def _usage_findings(cert: Certificate, now: datetime, days: int) -> list[Finding
                 f"{what} has Server Authentication but not Client Authentication in its EKU; since the "
                 "May 2017 .NET update (KB4023993) Front End and Edge internal certificates need both, "
                 "otherwise web conferencing to the Edge fails",
-                "Fix: request a new certificate from a template with both Server Authentication "
+                "Request a new certificate from a template with both Server Authentication "
                 "(1.3.6.1.5.5.7.3.1) and Client Authentication (1.3.6.1.5.5.7.3.2), e.g. "
                 "Request-CsCertificate or the Deployment Wizard, and assign it with Set-CsCertificate",
                 object=cert.thumbprint,
@@ -227,7 +227,7 @@ def _usage_findings(cert: Certificate, now: datetime, days: int) -> list[Finding
                 "server_cert_expired",
                 "critical",
                 f"{what} expired on {iso(cert.not_after)}",
-                "Fix: request and assign a new certificate (Request-CsCertificate, Set-CsCertificate)",
+                "Request and assign a new certificate (Request-CsCertificate, Set-CsCertificate)",
                 object=cert.thumbprint,
                 thumbprint=cert.thumbprint,
                 symptoms=_SYMPTOMS_UNTRUSTED,
@@ -239,7 +239,7 @@ def _usage_findings(cert: Certificate, now: datetime, days: int) -> list[Finding
                 "server_cert_expiring",
                 "warning",
                 f"{what} expires in {left} days ({iso(cert.not_after)})",
-                "Fix: renew it before it expires (Request-CsCertificate, Set-CsCertificate)",
+                "Renew it before it expires (Request-CsCertificate, Set-CsCertificate)",
                 object=cert.thumbprint,
                 thumbprint=cert.thumbprint,
             )

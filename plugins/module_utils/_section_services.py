@@ -196,7 +196,9 @@ def _findings(facts: dict[str, Any], host: str | None) -> list[Finding]:
     ]
 
 
-def analyze(options: Mapping[str, Any], snap: Snapshot, now: datetime) -> tuple[dict[str, Any], list[Finding]]:
+def analyze(
+    options: Mapping[str, Any], snap: Snapshot, now: datetime
+) -> tuple[dict[str, Any], list[Finding]]:
     """Per-service facts, the .NET release, and service_disabled / service_not_delayed_start findings."""
     del now  # services have no time dimension
     services = [describe_service(name, snap) for name in service_names(options)]

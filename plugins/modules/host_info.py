@@ -23,7 +23,7 @@ description:
   - Returns C(findings), each with the exact fix. A corrupt registry value is a finding, never a failure.
   - Never changes anything; runs the same in check mode.
 author:
-  - sfb.pki maintainers
+  - sfb.pki maintainers (@sfb-pki)
 options:
   sections:
     description:
@@ -31,6 +31,12 @@ options:
     type: list
     elements: str
     choices: [certificates, server_certificates, services, ca, events]
+  crl_refresh_before:
+    description:
+      - C(ca) section. Days before a CRL's nextUpdate from which it is due for re-issue
+        (C(refresh_due) = nextUpdate minus this many days).
+    type: int
+    default: 30
   certificate_expiry_days:
     description:
       - C(certificates) section. A CA certificate that expires within this many days is reported as
@@ -62,8 +68,11 @@ attributes:
     description: Reads only; the snapshot script declares SupportsShouldProcess so it runs in check mode.
   diff_mode:
     support: none
+    description: Returns facts only; there is nothing to diff.
   platform:
+    support: full
     platforms: windows
+    description: Targets Windows hosts through the ansible.windows collection; runs on the controller.
 notes:
   - Runs as an action plugin on the controller; the host needs only the ansible.windows collection's
     modules (M(ansible.windows.win_powershell)).
@@ -160,7 +169,7 @@ certificates:
           description: Whole days until not_after (negative once expired).
           type: int
         ekus:
-          description: Extended key usage OIDs (empty when the extension is absent).
+          description: Extended key usage OIDs; null when the extension is absent (any purpose).
           type: list
           elements: str
     crls:
@@ -261,6 +270,52 @@ events:
       elements: dict
       sample: [{id: 32042, log: Lync Server, count: 12, label: event 32042 (Lync Server),
                 causes: [subordinate_in_root, gpo_only_root]}]
+ca:
+  description:
+    - The C(ca) section. On a host without Certificate Services only C(present=false).
+    - CRL facts (in C(crls) and C(parent_crl)) hold thumbprint, issuer, this_update, next_update,
+      crl_number, days_left, lifetime_used, refresh_due, due, expired and delta.
+  returned: when the ca section is selected
+  type: dict
+  contains:
+    present:
+      description: Whether the host is a CA (the CertSvc configuration key exists).
+      type: bool
+    name:
+      description: The active CA name (C(Active) under the CertSvc configuration key).
+      type: str
+    crl_period:
+      description: CRLPeriod / CRLPeriodUnits as C(unit), C(units) and approximate C(days).
+      type: dict
+    crl_overlap:
+      description: CRLOverlapPeriod / CRLOverlapUnits, same shape.
+      type: dict
+    crl_publication_urls:
+      description: CRLPublicationURLs as C(flags), C(url) and the named C(options) of the flags.
+      type: list
+      elements: dict
+    certificate:
+      description: The CA certificate (thumbprint, subject, not_after), found by CACertHash.
+      type: dict
+    crls:
+      description: The CRLs in C(%windir%\System32\CertSrv\CertEnroll), each with C(file) and C(issued_by_ca).
+      type: list
+      elements: dict
+    current_crl:
+      description: Thumbprint of the newest base CRL the CA certificate issued.
+      type: str
+    days_left:
+      description: Days until the current CRL's nextUpdate.
+      type: int
+    next_due:
+      description: When the current CRL must be re-issued (ISO 8601 UTC).
+      type: str
+    parent:
+      description: On a subordinate CA, the issuer of its CA certificate.
+      type: str
+    parent_crl:
+      description: On a subordinate CA, the newest CRL of its issuer in the CA store, with C(locations).
+      type: dict
 services:
   description: The C(services) section.
   returned: when the services section is selected
@@ -284,7 +339,8 @@ services:
           type: int
           sample: 2
         delayed:
-          description: The C(DelayedAutostart) value (0 when the value is absent); null when the service is absent.
+          description: The C(DelayedAutostart) value (0 when the value is absent); null when the service
+            is absent.
           type: int
           sample: 1
         start_mode:
@@ -326,12 +382,14 @@ findings:
   elements: dict
   contains:
     id:
-      description: Stable identifier, for example C(gpo_only_root), C(subordinate_in_root),
+      description: Stable identifier. C(certificates) section - C(gpo_only_root), C(subordinate_in_root),
         C(subordinate_in_policy_root), C(weak_signature_ca), C(expired_ca), C(expiring_ca),
-        C(undecodable_blob), C(unverifiable_root); C(server_cert_eku), C(server_cert_expired),
-        C(server_cert_expiring), C(server_cert_chain_incomplete), C(lpe_firmware_baseline),
-        C(lpe_root_expired), C(lpe_root_not_in_firmware) (C(server_certificates) section).
-        C(undecodable_blob), C(unverifiable_root), C(service_disabled), C(service_not_delayed_start).
+        C(undecodable_blob), C(unverifiable_root); C(server_certificates) section - C(server_cert_eku),
+        C(server_cert_expired), C(server_cert_expiring), C(server_cert_chain_incomplete),
+        C(lpe_firmware_baseline), C(lpe_root_expired), C(lpe_root_not_in_firmware); C(ca) section -
+        C(ca_crl_refresh_due), C(ca_crl_expired), C(ca_parent_crl_refresh_due), C(ca_parent_crl_expired),
+        C(ca_crl_unreadable), C(ca_crl_period_within_cushion); C(services) section - C(service_disabled),
+        C(service_not_delayed_start).
       type: str
     severity:
       description: info, warning or critical.

@@ -26,7 +26,7 @@ description:
     removed, so an interrupted run never loses a certificate; a rerun converges.
   - A healthy host costs one round trip (the snapshot); each drifted certificate at most two more.
 author:
-  - sfb.pki maintainers
+  - sfb.pki maintainers (@sfb-pki)
 options:
   roots:
     description:
@@ -88,7 +88,9 @@ attributes:
     support: full
     description: Shows the before and after thumbprint listing of every physical store that changes.
   platform:
+    support: full
     platforms: windows
+    description: Targets Windows hosts through the ansible.windows collection; runs on the controller.
 notes:
   - Runs as an action plugin on the controller; the host needs only the ansible.windows collection.
   - Expired roots and certificates whose Blob cannot be decoded are reported, never removed.

@@ -178,7 +178,13 @@ foreach ($request in $Events) {
     if ($match) { $entry['match'] = $match }
     $entry['counts'] = @{}
     foreach ($id in $ids) { $entry['counts'][[string]$id] = 0 }
-    $logInfo = Get-WinEvent -ListLog $log -ErrorAction SilentlyContinue
+    $logInfo = $null
+    try {
+        $logInfo = Get-WinEvent -ListLog $log -ErrorAction Stop
+    }
+    catch {
+        $logInfo = $null
+    }
     $entry['exists'] = ($null -ne $logInfo)
     if ($entry['exists'] -and $ids.Count -gt 0) {
         $since = (Get-Date).AddDays(-$days)

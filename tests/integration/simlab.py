@@ -67,6 +67,7 @@ def ansible_env(extra: dict[str, str] | None = None, tmp: Path | None = None) ->
     env["ANSIBLE_HOST_KEY_CHECKING"] = "0"
     env["ANSIBLE_DEPRECATION_WARNINGS"] = "0"
     env["ANSIBLE_FORKS"] = env.get("ANSIBLE_FORKS", "4")
+    env["ANSIBLE_PIPELINING"] = "1"
     env["ANSIBLE_ROLES_PATH"] = str(content_path("roles"))
     if tmp is not None:
         env["ANSIBLE_LOCAL_TEMP"] = str(tmp / "local")
@@ -262,6 +263,35 @@ class SimLab:
                     return result
         raise RuntimeError(f"no result for {host}: rc={proc.returncode}\n{proc.stdout}\n{proc.stderr}")
 
+    def tasks(
+        self,
+        host: str,
+        calls: list[tuple[str, dict[str, Any] | str]],
+        check: bool = False,
+        diff: bool = False,
+    ) -> list[dict[str, Any]]:
+        """Run several module calls on one host in one playbook (errors ignored); their results in order."""
+        play = [
+            {
+                "name": "Simulator calls",
+                "hosts": host,
+                "gather_facts": False,
+                "tasks": [
+                    {"name": f"call {i}", module: args, "ignore_errors": True}
+                    for i, (module, args) in enumerate(calls)
+                ],
+            }
+        ]
+        (self.root / "tmp").mkdir(exist_ok=True)
+        path = self.root / "tmp" / f"calls-{host}.yml"
+        path.write_text(json.dumps(play))
+        res = self.run(path, check=check, diff=diff)
+        found = dict(res.task_results(host))
+        missing = [i for i in range(len(calls)) if f"call {i}" not in found]
+        if missing:
+            raise RuntimeError(f"calls {missing} did not run on {host}:\n{res.stdout}\n{res.stderr}")
+        return [found[f"call {i}"] for i in range(len(calls))]
+
     # looking inside ---------------------------------------------------------------------------
     def calls(self, host: str, module: str | None = None) -> list[dict[str, Any]]:
         """The host's call log (one dict per simulated module call), optionally for one module."""
@@ -309,9 +339,15 @@ class SimLab:
         kind: str = "failed",
         rc: int = 1,
         msg: str | None = None,
+        after: int = 0,
     ) -> None:
-        """Make the next `count` calls of `module` on `host` fail ("failed" with rc, or "unreachable")."""
+        """Make the next `count` calls of `module` on `host` fail ("failed" with rc, or "unreachable").
+
+        `after` lets that many calls of the module succeed first (a fault in the middle of a task).
+        """
         fault: dict[str, Any] = {"module": module.split(".")[-1], "count": count, "kind": kind, "rc": rc}
+        if after:
+            fault["after"] = after
         if msg:
             fault["msg"] = msg
         self.edit(host, lambda m: m.faults.append(fault))

@@ -264,9 +264,11 @@ def write_runtime(out: Path, python: str | None = None) -> None:
             hostvars = {}  # host vars once; later groups only list the host
     children: dict[str, Any] = {g: {"hosts": h} for g, h in hosts_by_group.items()}
     children.update({g: {"hosts": h} for g, h in extra_groups.items()})
+    all_vars = dict(meta.get("vars") or {})
+    all_vars["sfb_sim_thumbprints"] = {name: entry["thumbprint"] for name, entry in meta["pki"].items()}
     inventory = {
         "all": {
-            "vars": meta.get("vars") or {},
+            "vars": all_vars,
             "children": {"windows": {"children": children}},
         }
     }

@@ -180,3 +180,15 @@ def test_host_info_one_call_and_findings(pki: pf.Hierarchy, other: pf.Issued) ->
     assert result["computer_name"] == "FE01"
     assert {f["id"] for f in result["findings"]} == {"gpo_only_root", "subordinate_in_root"}
     assert len(result["certificates"]["certificates"]) == 3
+
+
+def test_snapshot_skipped_in_check_mode_is_a_clear_error(tmp_path: Path) -> None:
+    host = FakeHost()
+    host.execute = lambda module_name, module_args, task_vars=None: {  # type: ignore[method-assign]
+        "changed": True,
+        "msg": "skipped, running in check mode",
+    }
+    action = make_action(HostInfo, {}, host, check_mode=True)
+    result = action.run(task_vars={"inventory_hostname": "fe01"})
+    assert result["failed"] is True
+    assert "returned no snapshot" in result["msg"] and "check mode" in result["msg"]

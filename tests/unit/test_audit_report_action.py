@@ -43,7 +43,9 @@ def _results() -> dict[str, Any]:
     return {"fe01": {"findings": [warning.as_dict()], "events": {"observed": []}}, "fe02": {"findings": []}}
 
 
-def _run(tmp_path: Path, fail_on: str, check: bool = False) -> tuple[int, dict[str, Any], str]:
+def _run(
+    tmp_path: Path, fail_on: str, check: bool = False, out_dir: Path | None = None
+) -> tuple[int, dict[str, Any], str]:
     if not PLAYBOOK_BIN.exists():
         pytest.skip("ansible-playbook is not installed beside this Python")
     (tmp_path / "results.json").write_text(json.dumps(_results()))
@@ -58,7 +60,7 @@ def _run(tmp_path: Path, fail_on: str, check: bool = False) -> tuple[int, dict[s
         "local",
         str(tmp_path / "play.yml"),
         "-e",
-        f"results_file={tmp_path / 'results.json'} out_dir={tmp_path / 'out'} fail_on={fail_on}",
+        f"results_file={tmp_path / 'results.json'} out_dir={out_dir or tmp_path / 'out'} fail_on={fail_on}",
         "-e",
         f"ansible_python_interpreter={sys.executable}",
     ]
@@ -101,3 +103,11 @@ def test_bad_fail_on_is_rejected(tmp_path: Path) -> None:
     code, _, output = _run(tmp_path, "sometimes")
     assert code != 0
     assert "fail_on" in output
+
+
+def test_unwritable_destination_is_one_clear_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "not_a_dir"
+    blocker.write_text("a file where the report directory should be")
+    code, _, output = _run(tmp_path, "none", out_dir=blocker)
+    assert code != 0
+    assert f"audit_report: cannot write the report to {blocker}" in output

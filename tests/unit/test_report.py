@@ -46,9 +46,7 @@ def _estate() -> dict[str, Any]:
         object="CN=Issuing CA",
         symptoms=("event 32042", "0x800B0109"),
     )
-    crl = Finding(
-        "crl_refresh_due", "warning", "Root CRL refresh due", "sfb.pki.crl_publish", object="Root CRL"
-    )
+    crl = Finding("ca_crl_expired", "critical", "Root CRL expired", "sfb.pki.crl_publish", object="Root CRL")
     return {
         "fe01": {
             "changed": False,
@@ -62,7 +60,11 @@ def _estate() -> dict[str, Any]:
         },
         "subca": {
             "findings": [],
-            "events": {"observed": [_observed(100, 2, ["crl_*"])]},
+            "events": {
+                "observed": [
+                    dict(_observed(100, 2, ["ca_parent_crl_expired"]), remote_causes=["ca_crl_expired"])
+                ]
+            },
             "certificates": {"crls": [_crl("CN=Root", NOW - timedelta(days=200), NOW + timedelta(days=10))]},
         },
         "root": {
@@ -91,7 +93,7 @@ def test_report_shape_and_summary() -> None:
     assert by_name["healthy"]["worst"] is None
     assert data["summary"]["hosts"] == 6
     assert data["summary"]["hosts_not_read"] == ["edge01"]
-    assert data["summary"]["findings"] == {"critical": 1, "warning": 2, "info": 0}
+    assert data["summary"]["findings"] == {"critical": 2, "warning": 1, "info": 0}
     assert data["summary"]["worst"] == "critical"
     for host in data["hosts"]:
         for f in host["findings"]:
@@ -235,3 +237,66 @@ def test_sha1_ca_does_not_explain_schannel_alerts() -> None:
     md5 = Finding("weak_signature_ca", "critical", "MD5 CA", "re-sign", object="BB").as_dict()
     data = report.build_report({"fe": {"findings": [md5], "events": {"observed": [schannel]}}}, NOW)
     assert [f["id"] for f in data["hosts"][0]["findings"]] == ["weak_signature_ca"]
+
+
+def test_timeline_prefers_the_ca_sections_refresh_due_for_the_same_crl() -> None:
+    this_update, next_update = NOW - timedelta(days=100), NOW + timedelta(days=110)
+    installed = _crl("CN=Root", this_update, next_update)
+    certenroll = dict(installed, refresh_due=(NOW + timedelta(days=50)).isoformat())
+    for order in ([installed], [certenroll]), ([certenroll], [installed]):
+        results = {
+            "root": {"findings": [], "ca": {"crls": order[0]}},
+            "sub": {"findings": [], "certificates": {"crls": order[1]}},
+        }
+        row = report.build_report(results, NOW)["crl_timeline"][0]
+        assert row["refresh_due"] == certenroll["refresh_due"]
+
+
+def test_info_findings_never_explain_symptoms() -> None:
+    expired = Finding("expired_ca", "info", "AuthRoot root expired", "nothing").as_dict()
+    data = report.build_report(
+        {"fe": {"findings": [expired], "events": {"observed": [_observed(32042, 1, ["expired_ca"])]}}}, NOW
+    )
+    host = data["hosts"][0]
+    assert host["symptoms"][0]["explained_by"] == []
+    assert "unexplained_symptom" in [f["id"] for f in host["findings"]]
+
+
+def test_only_remote_causes_are_looked_for_on_other_hosts() -> None:
+    expired = Finding("expired_ca", "warning", "retired CA expired", "renew").as_dict()
+    symptom = dict(_observed(100, 1, ["expired_ca"]), remote_causes=["ca_crl_expired"])
+    data = report.build_report(
+        {"ca": {"findings": [], "events": {"observed": [symptom]}}, "fe": {"findings": [expired]}}, NOW
+    )
+    ca = next(h for h in data["hosts"] if h["name"] == "ca")
+    assert ca["symptoms"][0]["explained_by"] == []
+    assert [f["id"] for f in ca["findings"]] == ["unexplained_symptom"]
+
+
+def test_phone_readiness_table() -> None:
+    cert = {
+        "thumbprint": "CC" * 20,
+        "subject": "CN=lyncweb.contoso.com",
+        "chain": [{"thumbprint": "CC" * 20, "subject": "CN=lyncweb.contoso.com"}, {"thumbprint": "A8" * 20}],
+        "lpe": {"anchor": None, "baselines": {"RTM": "untrusted", "CU10": "expired", "CU11": "trusted"}},
+    }
+    results = {"fe": {"findings": [], "server_certificates": {"certificates": [cert]}}}
+    data = report.build_report(results, NOW)
+    assert data["hosts"][0]["server_certificates"][0]["thumbprint"] == "CC" * 20
+    page = report.render_html(data, NOW)
+    assert '<span class="yes">trusted</span>' in page
+    assert '<span class="no">untrusted</span>' in page
+    assert '<span class="no">expired</span>' in page
+    assert "CN=lyncweb.contoso.com &rarr; " + "A8" * 20 in page
+    assert "<th>RTM</th><th>CU10</th><th>CU11</th>" in page
+
+
+def test_timeline_ignores_unparseable_dates_and_scales_to_today() -> None:
+    good = _crl("CN=A", NOW - timedelta(days=10), NOW + timedelta(days=100))
+    bad = {"issuer": "CN=B", "this_update": "yesterday", "next_update": None}
+    data = report.build_report({"ca": {"findings": [], "ca": {"crls": [good, bad], "parent_crl": None}}}, NOW)
+    assert [r["ca"] for r in data["crl_timeline"]] == ["CN=A"]
+    svg = report.crl_timeline_svg(data["crl_timeline"], NOW)
+    assert svg.startswith("<svg") and svg.endswith("</svg>")
+    assert "today 2026-11-23" in svg
+    assert svg.count("<rect") == 1

@@ -268,3 +268,10 @@ def test_operation_dict(pki: pf.Hierarchy) -> None:
         "reason": "pin_policy_root",
         "key": "HKLM\\SOFTWARE\\Microsoft\\SystemCertificates\\ROOT\\Certificates\\" + pki.root.thumbprint,
     }
+
+
+def test_windows_update_roots_are_not_reported() -> None:
+    md5 = pf.weak_root("md5")
+    old = pf.expired_root(key_type="ecdsa")
+    p = plan({ROOT_3P: [md5, old]})
+    assert p.operations == [] and p.reported == []

@@ -176,3 +176,122 @@ def test_parsers():
 
 def test_registered_in_host_info():
     assert "ca" in _host.available_sections()
+
+
+# --- a subordinate CA and its issuer's CRL in the CA store ---------------------------------------------
+
+
+def _subordinate(root, crl_der, ca_name="Contoso Issuing CA"):
+    """A subordinate CA snapshot: its certificate in My, the root's CRL in the CA store."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    from ansible_collections.sfb.pki.plugins.module_utils._blob import (
+        encode_certificate_blob,
+        encode_crl_blob,
+        sha1_hex,
+    )
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    sub = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, ca_name)]))
+        .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, CA_NAME)]))
+        .public_key(key.public_key())
+        .serial_number(7)
+        .not_valid_before(NOW - timedelta(days=100))
+        .not_valid_after(NOW + timedelta(days=1000))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .sign(root.key, hashes.SHA256())
+        .public_bytes(serialization.Encoding.DER)
+    )
+
+    def store(path, ders, encode):
+        subkeys = [
+            {
+                "name": sha1_hex(d),
+                "exists": True,
+                "values": {"Blob": {"type": "binary", "value": _b64(encode(d))}},
+                "subkeys": [],
+            }
+            for d in ders
+        ]
+        return {"path": path, "exists": True, "values": {}, "subkeys": subkeys}
+
+    config = {
+        "path": ca.CONFIG_KEY,
+        "exists": True,
+        "values": {"Active": {"type": "string", "value": ca_name}},
+        "subkeys": [
+            {
+                "name": ca_name,
+                "exists": True,
+                "values": {
+                    "CACertHash": {"type": "multistring", "value": [sha1_hex(sub)]},
+                    "CRLPeriod": {"type": "string", "value": "Weeks"},
+                    "CRLPeriodUnits": {"type": "dword", "value": 1},
+                },
+                "subkeys": [],
+            }
+        ],
+    }
+    keys = [
+        config,
+        store("SOFTWARE\\Microsoft\\SystemCertificates\\My\\Certificates", [sub], encode_certificate_blob),
+        store(
+            "SOFTWARE\\Microsoft\\SystemCertificates\\CA\\CRLs", [crl_der] if crl_der else [], encode_crl_blob
+        ),
+    ]
+    folder = {"path": ca.CERTENROLL, "exists": True, "files": []}
+    return Snapshot.from_result({"keys": keys, "folders": [folder]}), sha1_hex(sub)
+
+
+@pytest.mark.parametrize(
+    ("age", "finding", "severity"),
+    [
+        (10, None, None),
+        (193, "ca_parent_crl_refresh_due", "warning"),
+        (220, "ca_parent_crl_expired", "critical"),
+    ],
+)
+def test_subordinate_reports_its_issuers_crl(root, age, finding, severity):
+    crl = make_crl(root, number=4, this_update=NOW - timedelta(days=age), days=213)
+    snap, thumb = _subordinate(root, crl)
+    facts, findings = ca.analyze({}, snap, NOW)
+    assert facts["certificate"]["thumbprint"] == thumb
+    assert facts["parent"] == "CN=Contoso Root CA"
+    assert facts["parent_crl"]["crl_number"] == 4
+    assert facts["parent_crl"]["locations"] == ["registry"]
+    assert facts["parent_crl"]["days_left"] == 213 - age
+    # a weekly CRL period on an online subordinate is normal: no cushion finding
+    assert [(f.id, f.severity) for f in findings] == ([(finding, severity)] if finding else [])
+    if finding:
+        assert "certutil -addstore CA" in findings[0].fix
+        assert any("0x80092013" in s for s in findings[0].symptoms)
+
+
+def test_subordinate_without_its_issuers_crl(root):
+    snap, _ = _subordinate(root, None)
+    facts, findings = ca.analyze({}, snap, NOW)
+    assert facts["parent"] == "CN=Contoso Root CA"
+    assert facts["parent_crl"] is None
+    assert findings == []
+
+
+def test_state_file_of_and_named_ca(root):
+    crl = make_crl(root, number=2)
+    snap = snapshot([("x.crt", root.der), ("Contoso Root CA.crl", crl)])
+    state = ca.ca_state(snap, CA_NAME)
+    assert state.current is not None
+    assert state.file_of(state.current) == "Contoso Root CA.crl"
+    assert ca.ca_state(snapshot([], exists=False)).present is False
+
+
+def test_base64_garbage_in_certenroll_is_unreadable(root):
+    snap = snapshot([("x.crt", root.der)])
+    snap.folder(ca.CERTENROLL)["files"].append({"name": "bad.crl", "content": "***"})
+    facts, _ = ca.analyze({}, snap, NOW)
+    assert facts["unreadable"][0]["file"] == "bad.crl"
+    assert "not base64" in facts["unreadable"][0]["error"]

@@ -71,6 +71,8 @@ def test_analyze_counts_and_links_causes() -> None:
     assert "subordinate_in_root" in observed[32042]["causes"]
     assert observed[36888]["causes"] == ["weak_signature_ca@critical"]
     assert observed[100]["label"] == "event 100 (CertificationAuthority, 0x80092013)"
+    assert observed[100]["remote_causes"] == ["ca_crl_expired"]
+    assert observed[32042]["remote_causes"] == []
 
 
 def test_unfiltered_ca_count_is_labelled_as_such() -> None:

@@ -139,12 +139,16 @@ def der_to_pem(der: bytes, label: str) -> str:
     return f"-----BEGIN {label}-----\n" + "\n".join(lines) + f"\n-----END {label}-----\n"
 
 
-def spki_sha1(der: bytes) -> bytes:
-    """SHA-1 of a certificate's SubjectPublicKeyInfo (the key identifier property)."""
+def key_identifier(der: bytes) -> bytes:
+    """The key identifier property (20): the subjectKeyIdentifier when present, else SHA-1 of the SPKI."""
     from cryptography import x509
     from cryptography.hazmat.primitives import serialization
 
     cert = x509.load_der_x509_certificate(der)
+    try:
+        return bytes(cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value.digest)
+    except x509.ExtensionNotFound:
+        pass
     spki = cert.public_key().public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )
@@ -157,7 +161,7 @@ def _prop_data(prop: int, der: bytes) -> bytes:
     if prop == PROP_MD5:
         return hashlib.md5(der, usedforsecurity=False).digest()
     if prop == PROP_KEY_ID:
-        return spki_sha1(der)
+        return key_identifier(der)
     if prop in (PROP_CERT, PROP_CRL):
         return der
     raise SimError(f"property {prop} cannot be derived from the DER")

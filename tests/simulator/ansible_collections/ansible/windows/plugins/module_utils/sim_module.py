@@ -240,6 +240,10 @@ def take_fault(host: sim_host.Host, name: str) -> dict[str, Any] | None:
     for fault in host.faults:
         target = str(fault.get("module", ""))
         if target.split(".")[-1] == name and int(fault.get("count", 1)) > 0:
+            if int(fault.get("after", 0)) > 0:  # let this many matching calls through first
+                fault["after"] = int(fault["after"]) - 1
+                sim_host.save_host(host)
+                return None
             fault["count"] = int(fault.get("count", 1)) - 1
             host.faults = [f for f in host.faults if int(f.get("count", 1)) > 0]
             return fault

@@ -164,7 +164,7 @@ def test_missing_service_is_reported_absent_without_finding() -> None:
 def test_service_known_only_by_its_registry_key() -> None:
     snap = snapshot({"RTCCLSAGT": (2, 1, "running"), "REPLICA": (2, 1, "running")})
     del snap.services["replica"]
-    facts, _ = sec.analyze({}, snap, NOW)
+    facts = sec.analyze({}, snap, NOW)[0]
     rep = by_name(facts)["REPLICA"]
     assert rep["exists"] is True and rep["state"] is None and rep["start_mode"] == "delayed"
 
@@ -177,7 +177,7 @@ def test_unrequested_service_is_absent_not_a_crash() -> None:
 
 def test_generic_symptoms_for_other_services_and_no_host_name() -> None:
     snap = snapshot({"RTCSRV": (3, 0, "stopped")}, computer_name=None)
-    _, findings = sec.analyze({"services": ["RTCSRV"]}, snap, NOW)
+    findings = sec.analyze({"services": ["RTCSRV"]}, snap, NOW)[1]
     assert findings[0].symptoms == sec._GENERIC_SYMPTOMS
     assert " on " not in findings[0].message
 
@@ -223,7 +223,7 @@ def test_garbage_start_value_is_unknown_and_drifted(garbage: Any) -> None:
     ],
 )
 def test_netfx_release(release: int | None, version: str | None, ready: bool) -> None:
-    facts, _ = sec.analyze({}, snapshot({}, release=release), NOW)
+    facts = sec.analyze({}, snapshot({}, release=release), NOW)[0]
     assert facts["netfx_release"] == release
     assert facts["netfx_version"] == version
     assert facts["netfx_repair_ready"] is ready
@@ -231,7 +231,7 @@ def test_netfx_release(release: int | None, version: str | None, ready: bool) ->
 
 def test_netfx_key_not_requested_is_none() -> None:
     snap = Snapshot({}, {}, {}, [])
-    facts, _ = sec.analyze({"services": []}, snap, NOW)
+    facts = sec.analyze({"services": []}, snap, NOW)[0]
     assert facts["netfx_release"] is None and facts["services"] == []
 
 

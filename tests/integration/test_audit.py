@@ -1,0 +1,178 @@
+# Copyright: (c) 2026, sfb.pki maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""playbooks/audit.yml against simulated estates: every finding type appears where its fault is seeded
+and nowhere on a healthy estate; the run is read-only; the HTML holds every finding."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import pytest
+from simlab import SimLab
+
+from ansible_collections.sfb.pki.plugins.module_utils._host import available_sections
+
+pytestmark = pytest.mark.integration
+
+PLAYBOOK = "playbooks/audit.yml"
+MUTATING = {"win_regedit", "win_service", "win_copy", "win_file", "win_command", "win_certificate_store"}
+
+
+def _audit(lab: SimLab, tmp_path: Path, **extra: Any) -> tuple[Any, dict[str, Any], str]:
+    out = tmp_path / "report"
+    res = lab.run(PLAYBOOK, extra_vars={"audit_report_dir": str(out), **extra.pop("extra_vars", {})}, **extra)
+    data = json.loads((out / "report.json").read_text()) if (out / "report.json").exists() else {}
+    page = (out / "report.html").read_text() if (out / "report.html").exists() else ""
+    return res, data, page
+
+
+def _findings(data: dict[str, Any], host: str) -> dict[str, list[dict[str, Any]]]:
+    entry = next(h for h in data["hosts"] if h["name"] == host)
+    found: dict[str, list[dict[str, Any]]] = {}
+    for finding in entry["findings"]:
+        found.setdefault(finding["id"], []).append(finding)
+    return found
+
+
+def _symptom(data: dict[str, Any], host: str, event_id: int) -> dict[str, Any]:
+    entry = next(h for h in data["hosts"] if h["name"] == host)
+    return next(s for s in entry["symptoms"] if s["id"] == event_id)
+
+
+class _Text(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.parts: list[str] = []
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+
+def _html_text(page: str) -> str:
+    parser = _Text()
+    parser.feed(page)
+    parser.close()
+    return " ".join(parser.parts)
+
+
+def test_lab_estate_audit(lab: SimLab, tmp_path: Path) -> None:
+    res, data, page = _audit(lab, tmp_path)
+    assert res.rc == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    assert all(count == 0 for count in res.changed.values()), res.summary()
+    assert sorted(h["name"] for h in data["hosts"]) == lab.hosts
+    for host in lab.hosts:
+        calls = lab.calls(host)
+        assert [c["module"] for c in calls] == ["win_powershell"], f"{host}: one read, nothing else"
+
+    fe01 = _findings(data, "fe01")
+    assert fe01["subordinate_in_root"][0]["severity"] == "critical"
+    assert fe01["subordinate_in_root"][0]["thumbprint"] == lab.thumbprint("issuing")
+    assert fe01["gpo_only_root"][0]["thumbprint"] == lab.thumbprint("root")
+    md5 = [f for f in fe01["weak_signature_ca"] if f["thumbprint"] == lab.thumbprint("legacy_md5")]
+    assert md5[0]["severity"] == "critical"
+    edge01 = _findings(data, "edge01")
+    assert edge01["server_cert_eku"][0]["thumbprint"] == lab.thumbprint("edge01_internal")
+    sha1 = [f for f in edge01["weak_signature_ca"] if f["thumbprint"] == lab.thumbprint("legacy_sha1_ca")]
+    assert sha1[0]["severity"] == "warning"
+
+    # symptoms beside their causes
+    explained = {(c["host"], c["id"]) for c in _symptom(data, "fe01", 32042)["explained_by"]}
+    assert ("fe01", "subordinate_in_root") in explained
+    assert _symptom(data, "fe01", 32042)["count"] == 6
+    assert {c["id"] for c in _symptom(data, "fe01", 36888)["explained_by"]} == {"weak_signature_ca"}
+    assert {c["id"] for c in _symptom(data, "edge01", 41025)["explained_by"]} == {"server_cert_eku"}
+    # the CA's event 100 is 220 days old: outside the window
+    assert not next(h for h in data["hosts"] if h["name"] == "subca01")["symptoms"]
+
+    # Lync Phone Edition verdicts per server certificate
+    certs = next(h for h in data["hosts"] if h["name"] == "fe01")["server_certificates"]
+    assert {c["thumbprint"] for c in certs} == {lab.thumbprint("fe01"), lab.thumbprint("fe01_web")}
+    assert all(set(c["lpe"]["baselines"]) == {"RTM", "CU10", "CU11"} for c in certs)
+
+    # CRL timeline: the root CRL (20 days left) is past its refresh-due date
+    rows = {r["ca"]: r for r in data["crl_timeline"]}
+    assert rows["CN=Contoso Offline Root CA,O=Contoso"]["status"] == "refresh_due"
+
+    text = _html_text(page)
+    assert (
+        "<svg" in page
+        and "<script" not in page
+        and "http://" not in page.replace('xmlns="http://www.w3.org/2000/svg"', "")
+    )
+    for host in data["hosts"]:
+        for finding in host["findings"]:
+            assert finding["id"] in text
+            assert finding["message"] in text
+
+
+def test_lab_check_mode_and_fail_on(lab: SimLab, tmp_path: Path) -> None:
+    res, data, _ = _audit(lab, tmp_path, check=True, extra_vars={"audit_fail_on": "critical"})
+    assert res.rc != 0
+    assert all(count == 0 for count in res.changed.values()), res.summary()
+    assert "audit_fail_on=critical reached" in res.stdout
+    assert data["summary"]["worst"] == "critical"  # the report is written before failing
+    for host in lab.hosts:
+        assert not [c for c in lab.calls(host) if c["module"] in MUTATING]
+
+
+def test_unreachable_host_is_reported_not_fatal(lab: SimLab, tmp_path: Path) -> None:
+    lab.inject_fault("edge01", "win_powershell", kind="unreachable")
+    res, data, page = _audit(lab, tmp_path)
+    assert res.rc == 0, res.stdout[-3000:]
+    assert data["summary"]["hosts_not_read"] == ["edge01"]
+    edge01 = next(h for h in data["hosts"] if h["name"] == "edge01")
+    assert edge01["status"] in ("failed", "unreachable")
+    assert "win_powershell" in edge01["error"]
+    assert "subordinate_in_root" in _findings(data, "fe01")
+    assert "edge01" in _html_text(page)
+
+
+def test_healthy_estate_has_no_problem(lab_factory: Callable[[str], SimLab], tmp_path: Path) -> None:
+    lab = lab_factory("audit_healthy")
+    res, data, _ = _audit(lab, tmp_path, extra_vars={"audit_fail_on": "warning"})
+    assert res.rc == 0, res.stdout[-3000:]
+    (host,) = data["hosts"]
+    assert {f["id"] for f in host["findings"]} <= {"lpe_root_not_in_firmware"}
+    assert host["symptoms"] == []  # old 32042 and a CA event 100 with another error code are not counted
+    assert data["crl_timeline"][0]["status"] == "ok"
+
+
+def test_fault_estate_triggers_each_remaining_finding(
+    lab_factory: Callable[[str], SimLab], tmp_path: Path
+) -> None:
+    lab = lab_factory("audit_faults")
+    res, data, page = _audit(lab, tmp_path)
+    assert res.rc == 0, res.stdout[-3000:]
+    fe02 = _findings(data, "fe02")
+    expected = {
+        "subordinate_in_policy_root": lab.thumbprint("issuing"),
+        "expired_ca": lab.thumbprint("old_ca"),
+        "expiring_ca": lab.thumbprint("ending_ca"),
+        "server_cert_expired": lab.thumbprint("fe_expired"),
+        "server_cert_expiring": lab.thumbprint("fe_expiring"),
+        "server_cert_chain_incomplete": lab.thumbprint("fe_orphan"),
+    }
+    for finding_id, thumbprint in expected.items():
+        assert thumbprint in [f["thumbprint"] for f in fe02[finding_id]], finding_id
+    assert "undecodable_blob" in fe02
+    assert fe02["unexplained_symptom"][0]["observed"][0]["id"] == 41026
+
+    # event 100 with 0x80092013 is counted; its cause is the expired root CRL installed on ca02
+    symptom = _symptom(data, "ca02", 100)
+    assert symptom["count"] == 3
+    causes = {c["id"] for c in symptom["explained_by"]}
+    if "ca" in available_sections():
+        assert "ca_parent_crl_expired" in causes
+    else:  # without the ca section nothing on ca02 explains it; fe02's expired CA must not either
+        assert causes == set()
+        assert "unexplained_symptom" in _findings(data, "ca02")
+    rows = {r["ca"]: r for r in data["crl_timeline"]}
+    assert rows["CN=Tailspin Root CA,O=Tailspin"]["status"] == "expired"
+    text = _html_text(page)
+    for host in data["hosts"]:
+        for finding in host["findings"]:
+            assert finding["message"] in text

@@ -1,0 +1,237 @@
+# Copyright: (c) 2026, sfb.pki maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The offline root CRL cycle on the simulated lab estate (issue 6).
+
+The lab's root CRL (offroot01) has 20 days left; subca01 holds it in its CA store and trusts the
+root in its Root store.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from simlab import SimLab
+
+pytestmark = pytest.mark.integration
+
+PLAYBOOK = "playbooks/crl_refresh.yml"
+ROOT_NAME = "CN=Contoso Offline Root CA,O=Contoso"
+PUBLISH = "sfb.pki.offline_root_crl : Re-issue the root CRL when it is due"
+INSTALL = "sfb.pki.offline_root_crl : Install the CRL of each root"
+REPORT = "sfb.pki.offline_root_crl : Report the root CRL on this host"
+ROOT_REPORT = "sfb.pki.offline_root_crl : Report the root CRL"
+FAIL = "sfb.pki.offline_root_crl : Fail when the root CRL is about to expire and was not refreshed"
+
+
+def certutil_calls(lab: SimLab, host: str) -> list[list[str]]:
+    """The argv of every certutil call made on a host."""
+    return [c["args"]["argv"] for c in lab.calls(host, "win_command")]
+
+
+def ca_crls(lab: SimLab, host: str) -> list[str]:
+    """Thumbprints of the CRLs in the host's CA (Registry) store."""
+    model = lab.host(host)
+    return [
+        n.upper() for n in model.registry.subkeys("HKLM\\SOFTWARE\\Microsoft\\SystemCertificates\\CA\\CRLs")
+    ]
+
+
+def run(lab: SimLab, check: bool = False, **extra: Any) -> Any:
+    extra.setdefault("offline_root_crl_controller_dir", str(lab.root / "controller"))
+    return lab.run(PLAYBOOK, extra_vars=extra, check=check)
+
+
+def make_crl(
+    lab: SimLab,
+    path: Path,
+    number: int,
+    this_update: dt.datetime | None = None,
+    days: int = 210,
+    key: Any = None,
+    issuer: x509.Name | None = None,
+) -> Path:
+    """A CRL signed with the lab root's key (or `key`), written to `path` as DER."""
+    root = x509.load_pem_x509_certificate(lab.pki_file("root").read_bytes())
+    root_key = serialization.load_pem_private_key(lab.pki_file("root", key=True).read_bytes(), None)
+    start = this_update or dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
+    crl = (
+        x509.CertificateRevocationListBuilder()
+        .issuer_name(issuer or root.subject)
+        .last_update(start)
+        .next_update(start + dt.timedelta(days=days))
+        .add_extension(x509.CRLNumber(number), critical=False)
+        .sign(key or root_key, hashes.SHA256())
+    )
+    path.write_bytes(crl.public_bytes(serialization.Encoding.DER))
+    return path
+
+
+def test_due_crl_is_reissued_installed_and_second_run_is_quiet(lab: SimLab) -> None:
+    old = lab.thumbprint("root_crl")
+    assert old in ca_crls(lab, "subca01")
+    first = run(lab)
+    assert first.rc == 0, first.summary() + first.stderr
+    published = first.result("offroot01", PUBLISH)
+    assert published["changed"] is True and published["reissued"] is True
+    assert published["previous"]["crl_number"] == 4
+    assert published["crl"]["crl_number"] == 5
+    assert published["crl"]["days_left"] > 200
+    assert certutil_calls(lab, "offroot01") == [["certutil.exe", "-crl"]]
+    (addstore,) = certutil_calls(lab, "subca01")
+    assert addstore[:3] == ["certutil.exe", "-addstore", "CA"]
+    new = published["crl"]["thumbprint"]
+    assert new in ca_crls(lab, "subca01")
+    assert old not in ca_crls(lab, "subca01")  # certutil -addstore replaces the issuer's older CRL
+    saved = lab.root / "controller" / "offroot01.crl"
+    assert (
+        x509.load_der_x509_crl(saved.read_bytes())
+        .extensions.get_extension_for_class(x509.CRLNumber)
+        .value.crl_number
+        == 5
+    )
+    report = first.result("subca01", REPORT)["msg"]
+    assert "number 5" in report and "days left" in report and "next due" in report
+    root_report = first.result("offroot01", ROOT_REPORT)["msg"]
+    assert "re-issued" in root_report and published["crl"]["refresh_due"] in root_report
+
+    lab.clear_calls()
+    second = run(lab)
+    assert second.rc == 0, second.summary()
+    assert second.changed == {"offroot01": 0, "subca01": 0}
+    assert certutil_calls(lab, "offroot01") == []
+    assert certutil_calls(lab, "subca01") == []
+    assert second.result("offroot01", PUBLISH)["reissued"] is False
+
+
+def test_not_due_means_no_certutil_call(lab: SimLab) -> None:
+    res = run(lab, offline_root_crl_refresh_before=10)
+    assert res.rc == 0, res.summary()
+    assert res.changed == {"offroot01": 0, "subca01": 0}
+    assert res.result("offroot01", PUBLISH)["reason"].startswith("the current CRL is not due until")
+    assert certutil_calls(lab, "offroot01") == []
+    assert certutil_calls(lab, "subca01") == []
+
+
+def test_check_mode_reports_the_reissue_and_changes_nothing(lab: SimLab) -> None:
+    before = lab.state("offroot01")
+    res = run(lab, check=True)
+    assert res.rc == 0, res.summary()
+    published = res.result("offroot01", PUBLISH)
+    assert published["changed"] is True and published["reissued"] is True
+    assert "would re-issue" in res.result("offroot01", ROOT_REPORT)["msg"]
+    assert certutil_calls(lab, "offroot01") == [] and certutil_calls(lab, "subca01") == []
+    assert lab.state("offroot01")["files"] == before["files"]
+
+
+def test_root_unreachable_fails_clearly_and_reports_days_left(lab: SimLab) -> None:
+    lab.inject_fault("offroot01", "win_powershell", kind="unreachable")
+    res = run(lab)
+    assert res.rc != 0
+    assert res.failed["offroot01"] == 1
+    verdict = res.result(
+        "offroot01", "sfb.pki.offline_root_crl : Fail a root whose CRL could not be refreshed"
+    )
+    assert verdict["failed"] is True and "unreachable" in verdict["msg"]
+    report = res.result("subca01", REPORT)["msg"]
+    assert "number 4" in report and ("19 days left" in report or "20 days left" in report)
+    assert "offroot01 delivered no CRL" in report
+    assert certutil_calls(lab, "subca01") == []
+
+    lab.inject_fault("offroot01", "win_powershell", kind="unreachable")
+    close = run(lab, offline_root_crl_fail_within_days=25)
+    failed = close.result("subca01", FAIL)
+    assert failed["failed"] is True
+    assert "days left" in failed["msg"] and "offroot01 delivered no CRL" in failed["msg"]
+    assert "0x80092013" in failed["msg"]
+
+
+def test_certutil_failure_on_the_root_is_named(lab: SimLab) -> None:
+    lab.inject_fault("offroot01", "win_command", rc=-2147023174, msg="The RPC server is unavailable.")
+    res = run(lab)
+    published = res.result("offroot01", PUBLISH)
+    assert published["failed"] is True
+    assert "host offroot01: re-issue the CRL: certutil -crl failed" in published["msg"]
+    assert ca_crls(lab, "subca01") == [lab.thumbprint("root_crl")]
+
+
+def test_air_gapped_mode_installs_the_supplied_file(lab: SimLab, tmp_path: Path) -> None:
+    crl = make_crl(lab, tmp_path / "root.crl", number=9)
+    res = run(lab, offline_root_crl_file=str(crl), offline_root_crl_issuer_file=str(lab.pki_file("root")))
+    assert res.rc == 0, res.summary() + res.stdout[-2000:]
+    assert lab.calls("offroot01") == []
+    assert "number 9" in res.result("subca01", REPORT)["msg"]
+    installed = res.result("subca01", "sfb.pki.offline_root_crl : Install the supplied CRL (air-gapped mode)")
+    assert installed["changed"] is True and installed["issuer"]["from"] == "given"
+    lab.clear_calls()
+    again = run(lab, offline_root_crl_file=str(crl))
+    assert again.changed == {"subca01": 0}
+    assert certutil_calls(lab, "subca01") == []
+
+
+def install(lab: SimLab, **args: Any) -> dict[str, Any]:
+    return lab.adhoc("subca01", "sfb.pki.crl_install", args)
+
+
+def test_crl_signed_by_another_key_is_refused(lab: SimLab, tmp_path: Path) -> None:
+    forged = make_crl(lab, tmp_path / "forged.crl", 50, key=rsa.generate_private_key(65537, 2048))
+    res = install(lab, src=str(forged))
+    assert res["failed"] is True
+    assert "signed by another key" in res["msg"] and str(forged) in res["msg"]
+    assert certutil_calls(lab, "subca01") == []
+    assert ca_crls(lab, "subca01") == [lab.thumbprint("root_crl")]
+
+
+def test_crl_from_another_issuer_is_refused(lab: SimLab, tmp_path: Path) -> None:
+    other = x509.Name.from_rfc4514_string("CN=Fabrikam Root CA,O=Fabrikam")
+    foreign = make_crl(lab, tmp_path / "foreign.crl", 50, issuer=other)
+    res = install(lab, src=str(foreign))
+    assert res["failed"] is True and "no certificate named" in res["msg"]
+    given = install(lab, src=str(foreign), issuer_src=str(lab.pki_file("root")))
+    assert given["failed"] is True and "not by CN=Contoso Offline Root CA" in given["msg"]
+    assert certutil_calls(lab, "subca01") == []
+
+
+def test_older_crl_is_refused_unless_allowed(lab: SimLab, tmp_path: Path) -> None:
+    newer = make_crl(lab, tmp_path / "newer.crl", 7)
+    assert install(lab, src=str(newer))["changed"] is True
+    lab.clear_calls()
+    start = dt.datetime.now(dt.UTC) - dt.timedelta(days=3)
+    older = make_crl(lab, tmp_path / "older.crl", 6, this_update=start)
+    res = install(lab, src=str(older))
+    assert res["failed"] is True
+    assert "older than the installed CRL" in res["msg"] and "allow_older" in res["msg"]
+    assert certutil_calls(lab, "subca01") == []
+    allowed = install(lab, src=str(older), allow_older=True)
+    assert not allowed.get("failed") and allowed["changed"] is True
+    assert "allow_older" in allowed["reason"]
+    # the CRL now in the store needs nothing more
+    lab.clear_calls()
+    present = install(lab, src=str(older))
+    assert not present.get("failed") and present["changed"] is False
+    assert certutil_calls(lab, "subca01") == []
+
+
+def test_cdp_copy_and_ad_publish_are_idempotent(lab: SimLab, tmp_path: Path) -> None:
+    crl = make_crl(lab, tmp_path / "root.crl", 8)
+    lab.edit("subca01", lambda m: m.mkdir("C:\\inetpub\\wwwroot\\pki"))
+    args = {"src": str(crl), "cdp_paths": ["C:\\inetpub\\wwwroot\\pki"], "dspublish": True}
+    first = install(lab, **args)
+    assert first["changed"] is True and first["dspublished"] is True, first
+    assert first["cdp_paths"] == [
+        {"path": "C:\\inetpub\\wwwroot\\pki\\Contoso Offline Root CA.crl", "changed": True}
+    ]
+    assert (
+        lab.host("subca01").file("C:\\inetpub\\wwwroot\\pki\\Contoso Offline Root CA.crl")["content"]
+        == crl.read_bytes()
+    )
+    assert any(c[1:3] == ["-dspublish", "-f"] for c in certutil_calls(lab, "subca01"))
+    lab.clear_calls()
+    second = install(lab, **args)
+    assert second["changed"] is False and second["dspublished"] is False
+    assert certutil_calls(lab, "subca01") == []
