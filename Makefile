@@ -105,7 +105,7 @@ build: $(STAMP)
 # Install the tarball next to nothing else and run the lab from there: proves build_ignore and packaging.
 package: build
 	rm -rf $(INSTALLED) && mkdir -p $(INSTALLED)
-	$(BIN)/ansible-galaxy collection install --offline -p $(INSTALLED) $(TARBALL)
+	ANSIBLE_COLLECTIONS_PATH=$(INSTALLED) $(BIN)/ansible-galaxy collection install --offline -p $(INSTALLED) $(TARBALL)
 	$(BIN)/python .ci/check_package.py $(TARBALL) $(INSTALLED)/ansible_collections/sfb/pki
 	PATH=$(abspath $(BIN)):$$PATH $(BIN)/python .ci/check_docs.py $(INSTALLED)
 	$(MAKE) lab SFB_COLLECTIONS_PATH=$(INSTALLED)
