@@ -105,6 +105,16 @@ def render(results: dict[str, Any]) -> str:
                 f"{_fmt(row.get('ratio'))} |"
             )
         lines += ["", a.get("note", "")]
+        if a.get("faults"):
+            lines += [
+                "",
+                "Critical/warning findings of playbooks/audit.yml before and after one converge run "
+                "(causes only: symptom events logged before the fix are left out):",
+                "",
+                "| host | before | after sfb.pki site.yml | after naive playbook |",
+                "|---|---:|---:|---:|",
+            ]
+            lines += [f"| {f['host']} | {f['before']} | {f['product']} | {f['naive']} |" for f in a["faults"]]
     else:
         lines.append(f"{a['status']}: {a['reason']}")
     lines += ["", "## (b) Controller analysis of certificates", ""]
