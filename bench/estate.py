@@ -23,6 +23,8 @@ from typing import Any
 
 import yaml
 
+from bench import NotAvailable
+
 REPO = Path(__file__).resolve().parent.parent
 AUDIT = REPO / "playbooks" / "audit.yml"
 SITE = REPO / "playbooks" / "site.yml"
@@ -35,8 +37,6 @@ NAIVE_ROOTS = ("root",)
 
 
 def _require(*paths: Path) -> None:
-    from bench.run import NotAvailable
-
     for path in paths:
         if not path.exists():
             raise NotAvailable(f"{path.relative_to(REPO)} is not in this tree yet")

@@ -28,11 +28,7 @@ for entry in (str(REPO / ".build" / "collections"), str(REPO)):
     if entry not in sys.path:
         sys.path.insert(0, entry)
 
-from bench import controller, corpus
-
-
-class NotAvailable(Exception):
-    """A part of the benchmark cannot run yet; the message says what is missing."""
+from bench import NotAvailable, controller, corpus
 
 
 def part_b(args: argparse.Namespace) -> dict[str, Any]:

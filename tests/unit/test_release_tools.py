@@ -146,3 +146,21 @@ def test_synthetic_snapshot_answers_the_request() -> None:
     assert found is not None
     assert base64.b64decode(found.value("Blob")) == root.blob
     assert snap.key(other.certificates_key).exists is False
+
+
+def test_bench_part_with_a_missing_prerequisite_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import argparse
+
+    from bench import estate, run
+
+    monkeypatch.setattr(estate, "AUDIT", REPO / "playbooks" / "no_such_audit.yml")
+    result = run.run_part("c", run.part_c, argparse.Namespace(hosts=2, wall_repeat=1))
+    assert result == {
+        "status": "not available yet",
+        "reason": "playbooks/no_such_audit.yml is not in this tree yet",
+    }
+    assert "not available yet: playbooks/no_such_audit.yml" in run.render(
+        {"when": "now", "machine": "m", "python": "3.11", "repeat": 1, "a": result, "b": result, "c": result}
+    )
