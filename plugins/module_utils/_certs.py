@@ -30,6 +30,7 @@ try:
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, padding, rsa
     from cryptography.hazmat.primitives.serialization import pkcs7
+    from cryptography.utils import CryptographyDeprecationWarning
     from cryptography.x509.oid import ExtensionOID, NameOID
 except ImportError:  # pragma: no cover - exercised only without the library
     HAS_CRYPTOGRAPHY = False
@@ -37,6 +38,12 @@ except ImportError:  # pragma: no cover - exercised only without the library
 else:
     HAS_CRYPTOGRAPHY = True
     CRYPTOGRAPHY_IMPORT_ERROR = None
+    # Old public roots with a negative serial number are a fact of Windows root stores, not news.
+    warnings.filterwarnings(
+        "ignore",
+        message="Parsed a serial number which wasn't positive",
+        category=CryptographyDeprecationWarning,
+    )
 
 _T = TypeVar("_T")
 
@@ -180,6 +187,14 @@ def _text_bom(raw: bytes) -> bytes:
     return raw
 
 
+def _is_der_sequence(raw: bytes) -> bool:
+    """A single DER SEQUENCE whose declared length is exactly the input (text never looks like this)."""
+    if len(raw) < 4 or raw[0] != 0x30 or raw[1] < 0x81 or raw[1] > 0x84:
+        return False
+    count = raw[1] & 0x7F
+    return 2 + count + int.from_bytes(raw[2 : 2 + count], "big") == len(raw)
+
+
 def _extract(
     raw: bytes,
     source: str,
@@ -188,6 +203,8 @@ def _extract(
     blob_decoder: Callable[[bytes, str], bytes],
     depth: int,
 ) -> list[tuple[bytes, str]]:
+    if _is_der_sequence(raw):
+        return [(raw, source)]
     if not raw.strip():
         raise PkiInputError(source, "is empty")
     if b"-----BEGIN " in raw:
@@ -500,12 +517,9 @@ class Certificate:
         """Parse DER; a malformed certificate or extension is a PkiInputError naming `source`."""
         require_cryptography()
         try:
-            with warnings.catch_warnings():
-                # Legacy roots (negative serials and the like) are a fact of Windows stores, not news.
-                warnings.simplefilter("ignore")
-                cert = x509.load_der_x509_certificate(der)
-                cert.extensions  # noqa: B018 - parse now so a broken extension fails here, not later
-                serial = int(cert.serial_number)
+            cert = x509.load_der_x509_certificate(der)
+            cert.extensions  # noqa: B018 - parse now so a broken extension fails here, not later
+            serial = int(cert.serial_number)
         except ValueError as exc:
             raise PkiInputError(source, f"is not a valid DER certificate: {exc}") from None
         made = cls(der, cert, source)
@@ -573,9 +587,7 @@ class Certificate:
     @cached_property
     def serial_number(self) -> int:
         """Serial number as an integer (old certificates may carry a negative one)."""
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return int(self.cert.serial_number)
+        return int(self.cert.serial_number)
 
     @cached_property
     def serial(self) -> str:

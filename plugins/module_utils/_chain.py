@@ -46,6 +46,7 @@ def _candidates(cert: Certificate, by_subject: dict[str, list[Certificate]]) -> 
     found = [c for c in by_subject.get(cert.issuer_key, []) if c.thumbprint != cert.thumbprint]
 
     def rank(candidate: Certificate) -> tuple[int, int, float]:
+        """AKI = SKI first, then self-signed, then the longest lived."""
         aki_match = 0 if cert.aki is not None and candidate.ski == cert.aki else 1
         root_first = 0 if candidate.self_signed else 1
         return (aki_match, root_first, -candidate.not_after.timestamp())

@@ -182,3 +182,30 @@ def test_cut_or_bitflipped_blob_never_leaks(cut, data):
 
 
 FIXED_BLOB = _blob.encode_certificate_blob(bytes.fromhex("3003020101"))
+
+
+record_parts = st.tuples(
+    st.sampled_from([3, 4, 11, 20, 32, 33, 92, 0xFFFFFFFF]),
+    st.sampled_from([1, 1, 1, 0, 2]),
+    st.binary(max_size=40),
+    st.integers(-3, 3),  # declared length minus actual: lie a little sometimes
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(record_parts, max_size=5), st.integers(0, 8))
+def test_structured_blobs_decode_or_raise(parts, chop):
+    blob = b"".join(
+        struct.pack("<III", prop, enc, max(0, len(data) + lie)) + data for prop, enc, data, lie in parts
+    )
+    blob = blob[: len(blob) - chop] if chop else blob
+    for decode in (_blob.decode_certificate_blob, _blob.decode_crl_blob):
+        try:
+            der = decode(blob, "fuzz")
+        except PkiInputError as exc:
+            assert exc.source == "fuzz" and exc.fault
+        else:
+            content_prop = 32 if decode is _blob.decode_certificate_blob else 33
+            records = _blob.decode_records(blob, "fuzz")
+            assert [r.data for r in records if r.prop_id == content_prop] == [der]
+            assert all(r.data == bytes.fromhex(_blob.sha1_hex(der)) for r in records if r.prop_id == 3)

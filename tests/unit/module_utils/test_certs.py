@@ -397,3 +397,16 @@ def test_text_with_byte_order_marks(pki):
         assert load_certificate(data, "bom.cer").thumbprint == pki.root.thumbprint
     with pytest.raises(PkiInputError):
         load_certificate(b"\xff\xfe\x00", "odd")
+
+
+def test_negative_serial_root_loads_quietly(vector_der):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # any warning would fail the load
+        warnings.filterwarnings(
+            "ignore", message="Parsed a serial number which wasn't positive", category=Warning
+        )
+        cert = Certificate.from_der(vector_der, "vector")
+    assert cert.serial_number < 0 and cert.serial == "8258854428619EBC48C005A4406FCEEB"
+    assert any("Parsed a serial number" in str(f[1].pattern) for f in warnings.filters if f[1] is not None)
