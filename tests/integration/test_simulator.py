@@ -60,12 +60,47 @@ def test_check_mode_changes_nothing_and_the_call_log_counts(lab: SimLab) -> None
     res = lab.run("tests/integration/playbooks/sim_writes.yml")
     assert res.rc == 0, res.stdout
     assert res.changed["offroot01"] == 5  # four writes + certutil (win_command always reports a change)
+    for _, result in res.task_results("offroot01"):
+        module = result["action"].split(".")[-1]
+        extra = set(result) - _real_return_keys(module) - _COMMON_KEYS
+        assert not extra, f"{module} returns keys its real RETURN docs do not have: {extra}"
     assert lab.round_trips("offroot01") == 20
     model = lab.host("offroot01")
     assert model.registry.get("HKLM\\SOFTWARE\\Contoso\\Test", "Level") == {"type": "dword", "value": 3}
     assert model.start_mode("CertSvc") == "delayed"
     assert model.file("C:\\Windows\\Temp\\hello.txt")["content"] == b"hello"
     assert model.is_dir("c:\\windows\\temp\\NEWDIR")
+
+
+_COMMON_KEYS = {
+    "changed",
+    "failed",
+    "skipped",
+    "msg",
+    "warnings",
+    "invocation",
+    "diff",
+    "action",
+    "_ansible_no_log",
+}
+
+
+def _real_return_keys(module: str) -> set[str]:
+    """Top-level keys of the installed real ansible.windows module's RETURN documentation."""
+    import ast
+    import sysconfig
+
+    import yaml
+
+    path = (
+        Path(sysconfig.get_paths()["purelib"])
+        / "ansible_collections/ansible/windows/plugins/modules"
+        / f"{module}.py"
+    )
+    for node in ast.parse(path.read_text()).body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "RETURN" for t in node.targets):
+            return set(yaml.safe_load(ast.literal_eval(node.value)) or {})
+    return set()
 
 
 def test_faults_fail_the_next_calls_then_clear(lab: SimLab) -> None:

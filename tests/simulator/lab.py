@@ -94,7 +94,11 @@ def main(argv: list[str] | None = None) -> int:
         before = {h: lab.round_trips(h) for h in lab.hosts}
         started = time.time()
         t0 = time.monotonic()
-        res = lab.run(playbook, extra_vars={"audit_report_dir": str(report_dir)})
+        # Reports and certificate backups stay in the lab folder, not beside the playbooks.
+        res = lab.run(
+            playbook,
+            extra_vars={"audit_report_dir": str(report_dir), "root_store_backup_dir": str(out / "backups")},
+        )
         trips[phase] = {h: lab.round_trips(h) - before[h] for h in lab.hosts}
         print(f"[{phase}] {playbook}: rc={res.rc} in {time.monotonic() - t0:.1f}s")
         print("  " + res.summary().replace("\n", "\n  "))

@@ -65,7 +65,9 @@ def real_documentation(name: str) -> dict[str, Any]:
         if isinstance(node, ast.Assign) and any(
             isinstance(t, ast.Name) and t.id == "DOCUMENTATION" for t in node.targets
         ):
-            doc = yaml.safe_load(ast.literal_eval(node.value))
+            doc = yaml.load(
+                ast.literal_eval(node.value), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+            )
             if not isinstance(doc, dict):
                 break
             return doc
