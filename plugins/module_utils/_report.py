@@ -180,13 +180,14 @@ def _link_symptoms(hosts: list[dict[str, Any]], days: int | None) -> None:
                 extra.append(
                     {
                         "id": "unexplained_symptom",
-                        "severity": "warning",
+                        # Info: the events may predate a fix made since; the faults themselves are findings.
+                        "severity": "info",
                         "object": symptom.get("label"),
                         "thumbprint": None,
                         "message": (
                             f"{symptom.get('label')} logged {symptom.get('count')} times in {window}: "
-                            f"{symptom.get('meaning')}; no certificate, CRL or service fault "
-                            "found explains it"
+                            f"{symptom.get('meaning')}; no current certificate, CRL or service fault "
+                            "explains it (if one was fixed since, these are older occurrences)"
                         ),
                         "fix": "Read the event text on the host; the causes this audit knows are: "
                         + ", ".join(c.replace("@", " (") + ")" if "@" in c else c for c in causes),

@@ -246,7 +246,7 @@ def explains(
 ) -> bool:
     """Whether a finding is one of the causes ('id', 'prefix*', or 'id@severity')."""
     for raw in cause_patterns:
-        pattern, _, needed = raw.partition("@")
+        pattern, needed = raw.split("@", 1) if "@" in raw else (raw, "")
         if needed and severity != needed:
             continue
         if pattern.endswith("*"):

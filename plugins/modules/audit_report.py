@@ -22,7 +22,7 @@ description:
   - With O(fail_on), the task fails once the report is written if any finding reaches that severity
     or a host could not be read, so AWX notifications and CI can react.
 author:
-  - sfb.pki maintainers
+  - sfb.pki maintainers (@sfb-pki)
 options:
   results:
     description:
@@ -54,7 +54,9 @@ attributes:
       mode too, since they describe the estate and change nothing on it.
   diff_mode:
     support: none
+    description: Nothing on a managed host changes, so there is no diff.
   platform:
+    support: full
     platforms: posix
     description: Runs on the controller only.
 notes:

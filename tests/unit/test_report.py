@@ -93,7 +93,7 @@ def test_report_shape_and_summary() -> None:
     assert by_name["healthy"]["worst"] is None
     assert data["summary"]["hosts"] == 6
     assert data["summary"]["hosts_not_read"] == ["edge01"]
-    assert data["summary"]["findings"] == {"critical": 2, "warning": 1, "info": 0}
+    assert data["summary"]["findings"] == {"critical": 2, "warning": 0, "info": 1}
     assert data["summary"]["worst"] == "critical"
     for host in data["hosts"]:
         for f in host["findings"]:
