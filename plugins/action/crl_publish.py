@@ -66,7 +66,6 @@ class ActionModule(CrlAction):
             if not self._task.check_mode:
                 current, file_name = self._reissue(state, current, req, host, now, result, task_vars)
                 result["previous"] = crl_result(plan.current, now, cushion, file=state.file_of(plan.current))
-                result["reason"] = plan.reason + "; re-issued"
         if self._task.diff:
             after = before if self._task.check_mode else self._summary(current)
             result["diff"] = {"before": before, "after": after}

@@ -14,8 +14,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from cryptography import x509
-
 from ._certs import Certificate, iso
 from ._crl import Crl, compare_crls
 from ._errors import PkiInputError
@@ -41,11 +39,7 @@ def is_due(crl: Crl, now: datetime, refresh_before_days: int) -> bool:
 
 def is_delta(crl: Crl) -> bool:
     """Whether the CRL carries the Delta CRL Indicator extension (a delta, not a base CRL)."""
-    try:
-        crl.crl.extensions.get_extension_for_class(x509.DeltaCRLIndicator)
-    except x509.ExtensionNotFound:
-        return False
-    return True
+    return crl.is_delta
 
 
 def crl_facts(crl: Crl, now: datetime, refresh_before_days: int) -> dict[str, object]:

@@ -89,10 +89,7 @@ def host_join(folder: str, name: str) -> str:
 
 def crl_file_name(crl: Crl) -> str:
     """The file name certutil -crl gives a CA's CRL: the issuer's common name (or the whole name)."""
-    name = crl.crl.issuer.rfc4514_string()
-    for attribute in crl.crl.issuer:
-        if attribute.oid.dotted_string == "2.5.4.3":
-            name = str(attribute.value)
+    name = crl.issuer_common_name or crl.issuer
     safe = "".join("_" if ch in '<>:"/\\|?*' or ord(ch) < 32 else ch for ch in name).strip(" .")
     return (safe or "crl") + ".crl"
 
