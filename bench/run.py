@@ -124,6 +124,13 @@ def render(results: dict[str, Any]) -> str:
             f"{_fmt(1e6 * b['floor_seconds'] / b['certificates'], 1)} |",
             f"| sfb.pki | {b['product_label']} | {_fmt(b['product_seconds'], 4)} | "
             f"{_fmt(1e6 * b['product_seconds'] / b['certificates'], 1)} |",
+        ]
+        lines += [
+            f"| section {row['section']} alone | same snapshot | {_fmt(row['seconds'], 4)} | "
+            f"{_fmt(1e6 * row['seconds'] / b['certificates'], 1)} |"
+            for row in b.get("breakdown") or []
+        ]
+        lines += [
             "",
             f"{b['certificates']} certificates, best of {results['repeat']} runs each. "
             f"Ratio sfb.pki / floor: **{_fmt(b['ratio'])}x** ({verdict} the goal of <= {b['goal']:.0f}x).",
