@@ -51,6 +51,12 @@ def test_check_mode_changes_nothing_and_the_call_log_counts(lab: SimLab) -> None
     assert res.rc == 0, res.stdout
     assert res.changed["offroot01"] == 5  # regedit, service, copy, file, the script without ShouldProcess
     assert _files(lab) == before
+    diff = res.result("offroot01", "Regedit")["diff"]
+    diff = diff[0] if isinstance(diff, list) else diff
+    assert diff == {
+        "before": {},
+        "after": {"HKLM:\\SOFTWARE\\Contoso\\Test": {"Level": {"type": "DWord", "value": "0x00000003"}}},
+    }
     calls = lab.calls("offroot01")
     assert len(calls) == 10 and lab.round_trips("offroot01") == 10
     assert all(c["check_mode"] for c in calls)
@@ -309,3 +315,5 @@ def test_state_file_round_trips(lab: SimLab, tmp_path: Path) -> None:
     assert model.file("c:\\WINDOWS\\temp\\A.TXT")["content"] == b"hi"
     again = sim_host.Host(str(hand), model.to_data())
     assert sim_host.dump_yaml(again.to_data()) == sim_host.dump_yaml(model.to_data())
+    with pytest.raises(sim_host.SimError, match="unknown state section"):
+        sim_host.Host(str(hand), {"service": {}})  # a misspelled section is an error, not an empty host

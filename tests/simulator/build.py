@@ -38,6 +38,28 @@ SIMULATOR = REPO / "tests" / "simulator"
 ESTATES = SIMULATOR / "estates"
 COLLECTIONS = REPO / ".build" / "collections"
 GROUPS = ("sfb_servers", "offline_root_ca", "subordinate_ca")
+HOST_KEYS = frozenset(
+    (
+        "groups",
+        "vars",
+        "description",
+        "sfb_role",
+        "notes",
+        "computer_name",
+        "domain",
+        "ca",
+        "services",
+        "certificates",
+        "crls",
+        "registry",
+        "directories",
+        "files",
+        "products",
+        "event_logs",
+        "events",
+        "faults",
+    )
+)
 CA_CONFIG = "HKLM\\SYSTEM\\CurrentControlSet\\Services\\CertSvc\\Configuration"
 UTC = dt.UTC
 
@@ -145,11 +167,15 @@ def _thumbprint(pem: str) -> str:
 def _host_state(
     name: str, spec: dict[str, Any], estate: dict[str, Any], built: Built, now: dt.datetime
 ) -> dict[str, Any]:
+    unknown = sorted(set(spec) - HOST_KEYS)
+    if unknown:
+        raise ValueError(f"estate host {name}: unknown key(s) {unknown} (see docs/testing.md, Estates)")
     domain = spec["domain"] if "domain" in spec else estate.get("domain")
     state: dict[str, Any] = {
         "name": name,
         "computer_name": spec.get("computer_name", name.upper()),
         "description": spec.get("description", ""),
+        **{k: spec[k] for k in ("sfb_role", "notes") if k in spec},
     }
     if domain:
         state["domain"] = domain

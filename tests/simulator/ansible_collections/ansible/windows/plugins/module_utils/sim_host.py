@@ -88,6 +88,31 @@ DEFAULT_CERT_PROPS = [PROP_SHA1, PROP_KEY_ID, PROP_CERT]
 DEFAULT_CRL_PROPS = [PROP_SHA1, PROP_CRL]
 
 
+STATE_KEYS = frozenset(
+    (
+        "name",
+        "computer_name",
+        "description",
+        "sfb_role",
+        "notes",
+        "domain",
+        "ad",
+        "env",
+        "faults",
+        "certificates",
+        "crls",
+        "services",
+        "registry",
+        "directories",
+        "files",
+        "products",
+        "ca",
+        "event_logs",
+        "events",
+    )
+)
+
+
 class SimError(Exception):
     """A problem with the simulated host or a request the simulator does not model."""
 
@@ -347,6 +372,9 @@ class Host:
     """One simulated Windows host, loaded from and saved to its YAML state file."""
 
     def __init__(self, path: str, data: dict[str, Any]) -> None:
+        unknown = sorted(set(data) - STATE_KEYS)
+        if unknown:
+            raise SimError(f"{path}: unknown state section(s) {unknown}; see docs/testing.md for the schema")
         self.path = path
         self.name: str = str(data.get("name") or os.path.splitext(os.path.basename(path))[0])
         self.computer_name: str = str(data.get("computer_name") or self.name.upper())
