@@ -75,7 +75,8 @@ class ActionModule(CrlAction):
             issuer = find_issuer(crl, roots, f"{source} on {host}")
             issuer_from = "Root store"
         installed = ca_store_crls(inventory)
-        plan = plan_install(crl, issuer, [c for _, c in installed], now, bool(args["allow_older"]), source)
+        allow_older = bool(args["allow_older"])
+        plan = plan_install(crl, issuer, [c for _name, c in installed], now, allow_older, source)
         in_registry = any(loc == "registry" and c.thumbprint == crl.thumbprint for loc, c in installed)
         install = plan.install or not in_registry
         reason = plan.reason

@@ -42,10 +42,12 @@ class ActionModule(CrlAction):
             raise PkiActionError(
                 f"host {host}: no Certificate Services configuration (HKLM\\{_section_ca.CONFIG_KEY})"
             )
+        if args.get("ca_name") and state.config is None:
+            raise PkiActionError(f"host {host}: no CA named {args['ca_name']!r} in the CertSvc configuration")
         if state.certificate is None:
             raise PkiActionError(
-                f"host {host}: the certificate of CA {state.name!r} is not in CertEnroll"
-                " (no .crt file matching CACertHash), so its CRL cannot be verified"
+                f"host {host}: the certificate of CA {state.name!r} was not found (no certificate matching"
+                " CACertHash in CertEnroll or the My, Root and CA stores), so its CRL cannot be verified"
             )
         ca_info = {
             "name": state.name,
@@ -65,7 +67,9 @@ class ActionModule(CrlAction):
             result.update(changed=True, reissued=True)
             if not self._task.check_mode:
                 current, file_name = self._reissue(state, current, req, host, now, result, task_vars)
-                result["previous"] = crl_result(plan.current, now, cushion, file=state.file_of(plan.current))
+                if plan.current is not None:
+                    previous_file = state.file_of(plan.current)
+                    result["previous"] = crl_result(plan.current, now, cushion, file=previous_file)
         if self._task.diff:
             after = before if self._task.check_mode else self._summary(current)
             result["diff"] = {"before": before, "after": after}
@@ -89,14 +93,14 @@ class ActionModule(CrlAction):
         """certutil -crl, read CertEnroll again, find and verify the CRL that appeared."""
         self.certutil("re-issue the CRL", ["-crl"], task_vars)
         after = _section_ca.ca_state(self.read_snapshot(req, task_vars), state.name)
-        seen = {crl.thumbprint for _, crl in state.crls}
+        seen = {crl.thumbprint for _name, crl in state.crls}
         fresh = [(name, crl) for name, crl in after.crls if crl.thumbprint not in seen and not is_delta(crl)]
         partial = {"changed": True, "reissued": True, "ca": result["ca"]}
         if not fresh:
             raise PkiActionError(
                 f"host {host}: certutil -crl succeeded but no new CRL appeared in CertEnroll", partial
             )
-        mine = [c for _, c in fresh if c.issuer_key == state.certificate.subject_key]  # type: ignore[union-attr]
+        mine = [c for _name, c in fresh if c.issuer_key == state.certificate.subject_key]  # type: ignore[union-attr]
         new = newest(mine) if mine else fresh[0][1]
         file_name = next(name for name, crl in fresh if crl is new)
         try:

@@ -174,10 +174,10 @@ def load_certenroll(
     return crls, certs, bad
 
 
-def _ca_subkey(config: RegistryKey, name: str | None) -> RegistryKey | None:
+def _ca_subkey(config: RegistryKey, name: str | None, strict: bool = False) -> RegistryKey | None:
     if name:
         found = config.subkey(name)
-        if found is not None:
+        if found is not None or strict:
             return found
     return next(iter(config.subkeys.values()), None) if len(config.subkeys) == 1 else None
 
@@ -187,11 +187,11 @@ def ca_certificate(
 ) -> Certificate | None:
     """The CA's current certificate: the last CACertHash found in CertEnroll or a store, else the only one."""
     by_print = {c.thumbprint.upper(): c for c in stored or []}
-    by_print.update({c.thumbprint.upper(): c for _, c in certs})
+    by_print.update({c.thumbprint.upper(): c for _name, c in certs})
     for thumb in reversed(hashes):
         if thumb in by_print:
             return by_print[thumb]
-    cas = [c for _, c in certs if c.is_ca]
+    cas = [c for _name, c in certs if c.is_ca]
     return max(cas, key=lambda c: c.not_before) if len(cas) == 1 else None
 
 
@@ -213,7 +213,7 @@ class CaState:
     @property
     def parent_crl(self) -> tuple[tuple[str, ...], Crl] | None:
         """(physical locations, CRL): the newest installed CA-store CRL of the CA certificate's issuer."""
-        best = newest(c for _, c in self.parent_crls)
+        best = newest(c for _where, c in self.parent_crls)
         return next(((w, c) for w, c in self.parent_crls if c is best), None)
 
     @property
@@ -221,7 +221,7 @@ class CaState:
         """The newest base CRL the CA certificate issued (None without certificate or CRL)."""
         if self.certificate is None:
             return None
-        return current_crl([c for _, c in self.crls], self.certificate)
+        return current_crl([c for _name, c in self.crls], self.certificate)
 
     def file_of(self, crl: Crl) -> str | None:
         """The CertEnroll file name a CRL was read from."""
@@ -234,7 +234,7 @@ def ca_state(snap: Snapshot, ca_name: str | None = None) -> CaState:
     if config is None or not config.exists:
         return CaState(False)
     name = ca_name or config.value("Active")
-    sub = _ca_subkey(config, name)
+    sub = _ca_subkey(config, name, strict=bool(ca_name))
     if sub is not None and not name:
         name = sub.path.rsplit("\\", 1)[-1]
     folder = certenroll_folder(snap)

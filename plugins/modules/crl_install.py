@@ -26,7 +26,7 @@ description:
     modules (M(ansible.windows.win_powershell) for the read-only snapshot, M(ansible.windows.win_copy),
     M(ansible.windows.win_command) with argv for certutil).
 author:
-  - sfb.pki maintainers
+  - sfb.pki maintainers (@sfb-pki)
 options:
   src:
     description: Controller path of the CRL (DER, PEM or base64). Mutually exclusive with O(content).
@@ -70,13 +70,14 @@ options:
 attributes:
   check_mode:
     support: full
-    details: Verifies the CRL and reports whether it would be installed, copied and published; writes nothing.
+    description: Verifies the CRL, reports whether it would be installed, copied, published; writes nothing.
   diff_mode:
     support: partial
-    details: The diff shows the installed CRL number and nextUpdate before and after.
+    description: The diff shows the installed CRL number and nextUpdate before and after.
   platform:
+    support: full
     platforms: windows
-    details: The action runs on the controller; the host is any Windows server (usually a subordinate CA).
+    description: The action runs on the controller; the host is any Windows server (usually a subordinate CA).
 seealso:
   - module: sfb.pki.crl_publish
   - module: sfb.pki.host_info

@@ -24,7 +24,7 @@ description:
     M(ansible.windows.win_powershell) (the fixed read-only snapshot) and
     M(ansible.windows.win_command) (C(certutil -crl), argv form).
 author:
-  - sfb.pki maintainers
+  - sfb.pki maintainers (@sfb-pki)
 options:
   force:
     description: Re-issue the CRL even when it is not due.
@@ -48,13 +48,14 @@ options:
 attributes:
   check_mode:
     support: full
-    details: Reports whether the CRL would be re-issued (C(changed), C(reissued)); runs no certutil.
+    description: Reports whether the CRL would be re-issued (C(changed), C(reissued)); runs no certutil.
   diff_mode:
     support: partial
-    details: The diff shows the CRL number, thisUpdate and nextUpdate before and after.
+    description: The diff shows the CRL number, thisUpdate and nextUpdate before and after.
   platform:
+    support: full
     platforms: windows
-    details: The action runs on the controller; the host is a Windows CA (AD CS).
+    description: The action runs on the controller; the host is a Windows CA (AD CS).
 notes:
   - Certificate Services must be installed on the host; a host with no CertSvc configuration fails.
 seealso:

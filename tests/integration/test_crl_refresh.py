@@ -221,6 +221,11 @@ def test_cdp_copy_and_ad_publish_are_idempotent(lab: SimLab, tmp_path: Path) -> 
     crl = make_crl(lab, tmp_path / "root.crl", 8)
     lab.edit("subca01", lambda m: m.mkdir("C:\\inetpub\\wwwroot\\pki"))
     args = {"src": str(crl), "cdp_paths": ["C:\\inetpub\\wwwroot\\pki"], "dspublish": True}
+    planned = lab.adhoc("subca01", "sfb.pki.crl_install", args, check=True)
+    assert planned["changed"] is True and planned["installed"] is True and planned["dspublished"] is True
+    assert planned["cdp_paths"][0]["changed"] is True
+    assert lab.host("subca01").file("C:\\inetpub\\wwwroot\\pki\\Contoso Offline Root CA.crl") is None
+    assert certutil_calls(lab, "subca01") == []
     first = install(lab, **args)
     assert first["changed"] is True and first["dspublished"] is True, first
     assert first["cdp_paths"] == [
@@ -235,3 +240,33 @@ def test_cdp_copy_and_ad_publish_are_idempotent(lab: SimLab, tmp_path: Path) -> 
     second = install(lab, **args)
     assert second["changed"] is False and second["dspublished"] is False
     assert certutil_calls(lab, "subca01") == []
+
+
+def test_reissued_crl_signed_by_another_key_is_not_distributed(lab: SimLab) -> None:
+    wrong = rsa.generate_private_key(65537, 2048).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    lab.edit("offroot01", lambda m: m.ca.update(key_pem=wrong.decode("ascii")))
+    res = run(lab)
+    published = res.result("offroot01", PUBLISH)
+    assert published["failed"] is True and published["changed"] is True
+    assert "the new CRL was not accepted" in published["msg"]
+    assert "is not signed by the key of CN=Contoso Offline Root CA" in published["msg"]
+    assert "crl" not in published
+    assert not (lab.root / "controller" / "offroot01.crl").exists()
+    assert certutil_calls(lab, "subca01") == []
+    assert ca_crls(lab, "subca01") == [lab.thumbprint("root_crl")]
+    assert "delivered no CRL" in res.result("subca01", REPORT)["msg"]
+
+
+def test_a_ca_without_a_crl_gets_one_and_a_wrong_ca_name_is_named(lab: SimLab) -> None:
+    path = "C:\\Windows\\System32\\CertSrv\\CertEnroll\\Contoso Offline Root CA.crl"
+    lab.edit("offroot01", lambda m: m.remove_path(path))
+    res = lab.adhoc("offroot01", "sfb.pki.crl_publish", {})
+    assert res["changed"] is True and res["reissued"] is True, res
+    assert res["reason"].startswith("the CA has no CRL in CertEnroll yet")
+    assert "previous" not in res
+    assert res["crl"]["file"] == "Contoso Offline Root CA.crl" and res["crl"]["crl_number"] == 5
+    wrong = lab.adhoc("offroot01", "sfb.pki.crl_publish", {"ca_name": "Fabrikam Root CA"})
+    assert wrong["failed"] is True
+    assert "no CA named 'Fabrikam Root CA'" in wrong["msg"]

@@ -145,7 +145,7 @@ def test_garbage_file_is_a_finding_not_a_failure(root):
 
 def test_short_crl_period_is_flagged(root):
     snap = snapshot([("x.crt", root.der)], {"CRLPeriod": {"type": "string", "value": "Weeks"}})
-    _, findings = ca.analyze({"crl_refresh_before": 60}, snap, NOW)
+    _facts, findings = ca.analyze({"crl_refresh_before": 60}, snap, NOW)
     assert [f.id for f in findings] == ["ca_crl_period_within_cushion"]
 
 
@@ -158,7 +158,7 @@ def test_not_a_ca():
 def test_foreign_crl_is_reported_but_not_current(root):
     other = make_ca("Fabrikam Root CA")
     snap = snapshot([("x.crt", root.der), ("other.crl", make_crl(other))])
-    facts, _ = ca.analyze({}, snap, NOW)
+    facts, _findings = ca.analyze({}, snap, NOW)
     assert facts["crls"][0]["issued_by_ca"] is False
     assert facts["current_crl"] is None
 
@@ -273,7 +273,7 @@ def test_subordinate_reports_its_issuers_crl(root, age, finding, severity):
 
 
 def test_subordinate_without_its_issuers_crl(root):
-    snap, _ = _subordinate(root, None)
+    snap, _thumb = _subordinate(root, None)
     facts, findings = ca.analyze({}, snap, NOW)
     assert facts["parent"] == "CN=Contoso Root CA"
     assert facts["parent_crl"] is None
@@ -292,6 +292,15 @@ def test_state_file_of_and_named_ca(root):
 def test_base64_garbage_in_certenroll_is_unreadable(root):
     snap = snapshot([("x.crt", root.der)])
     snap.folder(ca.CERTENROLL)["files"].append({"name": "bad.crl", "content": "***"})
-    facts, _ = ca.analyze({}, snap, NOW)
+    facts, _findings = ca.analyze({}, snap, NOW)
     assert facts["unreadable"][0]["file"] == "bad.crl"
     assert "not base64" in facts["unreadable"][0]["error"]
+
+
+def test_named_ca_must_exist(root):
+    snap = snapshot([("x.crt", root.der)])
+    assert ca.ca_state(snap, CA_NAME).config is not None
+    missing = ca.ca_state(snap, "Fabrikam Root CA")
+    assert missing.present is True and missing.config is None
+    # without a name the active CA is used, and a lone CA subkey stands in for a stale Active value
+    assert ca.ca_state(snapshot([], active="Renamed CA")).config is not None
