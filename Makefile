@@ -94,9 +94,12 @@ sanity: $(STAMP)
 	cd $(SANITY_COLL) && PATH=$(abspath $(BIN)):$$PATH ansible-test sanity --python 3.11 --color no \
 		--truncate 0 $(SANITY_ARGS)
 
+# ansible-lint puts its cache dir (ANSIBLE_HOME) first on the collections path; a private one keeps a
+# stray sfb.pki in ~/.ansible/collections from shadowing the worktree.
 ansible-lint: $(STAMP) collection
-	PATH=$(abspath $(BIN)):$$PATH ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) \
-		$(BIN)/ansible-lint --offline -c .ansible-lint
+	@mkdir -p $(BUILD)/ansible-home
+	PATH=$(abspath $(BIN)):$$PATH ANSIBLE_HOME=$(abspath $(BUILD))/ansible-home \
+		ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) $(BIN)/ansible-lint --offline -c .ansible-lint
 
 build: $(STAMP)
 	rm -rf $(DIST) && mkdir -p $(DIST)
@@ -105,7 +108,7 @@ build: $(STAMP)
 # Install the tarball next to nothing else and run the lab from there: proves build_ignore and packaging.
 package: build
 	rm -rf $(INSTALLED) && mkdir -p $(INSTALLED)
-	$(BIN)/ansible-galaxy collection install --offline -p $(INSTALLED) $(TARBALL)
+	ANSIBLE_COLLECTIONS_PATH=$(INSTALLED) $(BIN)/ansible-galaxy collection install --offline -p $(INSTALLED) $(TARBALL)
 	$(BIN)/python .ci/check_package.py $(TARBALL) $(INSTALLED)/ansible_collections/sfb/pki
 	PATH=$(abspath $(BIN)):$$PATH $(BIN)/python .ci/check_docs.py $(INSTALLED)
 	$(MAKE) lab SFB_COLLECTIONS_PATH=$(INSTALLED)

@@ -152,6 +152,35 @@ def product(entries: list[Entry]) -> tuple[str, Callable[[], int]]:
     return "core only: load_certificate(blob) + describe (certificates section not available yet)", run_core
 
 
+def breakdown(entries: list[Entry], repeat: int) -> list[dict[str, Any]]:
+    """Seconds per section when each runs alone on the same snapshot (where the product's time goes)."""
+    try:
+        from ansible_collections.sfb.pki.plugins.module_utils import _host
+
+        installed = _host.available_sections()
+    except Exception:
+        return []
+    rows = []
+    for name in CERTIFICATE_SECTIONS:
+        if name not in installed:
+            continue
+        sections = {name: installed[name]}
+        options = {**host_info_defaults(), "sections": [name]}
+        result = synthetic_result(entries, _host.build_request(sections, options))
+
+        def run(
+            sections: dict[str, Any] = sections,
+            options: dict[str, Any] = options,
+            result: dict[str, Any] = result,
+        ) -> int:
+            out = _host.analyze_host(sections, options, Snapshot.from_result(result), NOW)
+            return len(out)
+
+        seconds, _count = best_of(run, repeat)
+        rows.append({"section": name, "seconds": seconds})
+    return rows
+
+
 def best_of(func: Callable[[], int], repeat: int) -> tuple[float, int]:
     """The fastest of `repeat` runs (seconds) and the function's result."""
     best, result = float("inf"), 0
@@ -177,4 +206,5 @@ def measure(entries: list[Entry], repeat: int = 5) -> dict[str, Any]:
         "product_certificates": seen,
         "ratio": product_s / floor_s if floor_s else None,
         "goal": 2.0,
+        "breakdown": breakdown(entries, repeat),
     }
