@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ansible_collections.sfb.pki.plugins.module_utils import _section_certificates
-from ansible_collections.sfb.pki.plugins.module_utils._certs import Certificate, iso, load_certificate
+from ansible_collections.sfb.pki.plugins.module_utils._certs import Certificate, load_certificate
 from ansible_collections.sfb.pki.plugins.module_utils._crl import Crl, load_crl
 from ansible_collections.sfb.pki.plugins.module_utils._crlplan import find_issuer, plan_install
 from ansible_collections.sfb.pki.plugins.module_utils._errors import PkiInputError
@@ -20,6 +20,7 @@ from ansible_collections.sfb.pki.plugins.plugin_utils._crl_action import (
     CrlAction,
     crl_file_name,
     crl_result,
+    crl_summary,
     host_join,
 )
 
@@ -98,7 +99,7 @@ class ActionModule(CrlAction):
         }
         if self._task.diff:
             before = plan.installed if plan.installed is not None else None
-            result["diff"] = {"before": self._summary(before), "after": self._summary(crl)}
+            result["diff"] = {"before": crl_summary(before), "after": crl_summary(crl)}
         if install:
             result["changed"] = True
         if (install or args["cdp_paths"] or args["dspublish"]) and not check:
@@ -136,13 +137,3 @@ class ActionModule(CrlAction):
                 {k: result[k] for k in ("changed", "installed", "crl", "issuer")},
             )
         result["confirmed"] = True
-
-    @staticmethod
-    def _summary(crl: Crl | None) -> dict[str, Any]:
-        if crl is None:
-            return {}
-        return {
-            "crl_number": crl.crl_number,
-            "this_update": iso(crl.this_update),
-            "next_update": iso(crl.next_update),
-        }

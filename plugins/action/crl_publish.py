@@ -22,7 +22,7 @@ from ansible_collections.sfb.pki.plugins.module_utils._errors import PkiInputErr
 from ansible_collections.sfb.pki.plugins.module_utils._snapshot import SnapshotRequest
 from ansible_collections.sfb.pki.plugins.modules.crl_publish import DOCUMENTATION
 from ansible_collections.sfb.pki.plugins.plugin_utils._action import PkiActionError
-from ansible_collections.sfb.pki.plugins.plugin_utils._crl_action import CrlAction, crl_result
+from ansible_collections.sfb.pki.plugins.plugin_utils._crl_action import CrlAction, crl_result, crl_summary
 
 
 class ActionModule(CrlAction):
@@ -61,7 +61,7 @@ class ActionModule(CrlAction):
         current = state.current
         plan = plan_publish(current, now, cushion, bool(args["force"]))
         result: dict[str, Any] = {"changed": False, "reissued": False, "reason": plan.reason, "ca": ca_info}
-        before = self._summary(current)
+        before = crl_summary(current)
         file_name = None if current is None else state.file_of(current)
         if plan.reissue:
             result.update(changed=True, reissued=True)
@@ -71,7 +71,7 @@ class ActionModule(CrlAction):
                     previous_file = state.file_of(plan.current)
                     result["previous"] = crl_result(plan.current, now, cushion, file=previous_file)
         if self._task.diff:
-            after = before if self._task.check_mode else self._summary(current)
+            after = before if self._task.check_mode else crl_summary(current)
             result["diff"] = {"before": before, "after": after}
         if current is not None:
             result["crl"] = crl_result(current, now, cushion, content=True, file=file_name)
@@ -108,16 +108,6 @@ class ActionModule(CrlAction):
         except PkiInputError as err:
             raise PkiActionError(f"the new CRL was not accepted: {err}", partial) from None
         return new, file_name
-
-    @staticmethod
-    def _summary(crl: Any) -> dict[str, Any]:
-        if crl is None:
-            return {}
-        return {
-            "crl_number": crl.crl_number,
-            "this_update": iso(crl.this_update),
-            "next_update": iso(crl.next_update),
-        }
 
     def _save(self, dest: str, der: bytes) -> bool:
         """Write the CRL to a controller path when its content differs (never in check mode)."""

@@ -13,6 +13,7 @@ from typing import Any
 from ansible import constants as C
 from ansible.errors import AnsibleError
 
+from ansible_collections.sfb.pki.plugins.module_utils._certs import iso
 from ansible_collections.sfb.pki.plugins.module_utils._crl import Crl
 from ansible_collections.sfb.pki.plugins.module_utils._crlplan import crl_facts
 from ansible_collections.sfb.pki.plugins.module_utils._errors import PkiInputError
@@ -21,6 +22,17 @@ from ansible_collections.sfb.pki.plugins.plugin_utils._action import PkiAction, 
 COMMAND = "ansible.windows.win_command"
 COPY = "ansible.windows.win_copy"
 FILE = "ansible.windows.win_file"
+
+
+def crl_summary(crl: Crl | None) -> dict[str, Any]:
+    """The number and dates of a CRL, as a diff shows them ({} for no CRL)."""
+    if crl is None:
+        return {}
+    return {
+        "crl_number": crl.crl_number,
+        "this_update": iso(crl.this_update),
+        "next_update": iso(crl.next_update),
+    }
 
 
 class CrlAction(PkiAction):
