@@ -388,7 +388,10 @@ def verify_signed_by(child: Certificate, issuer: Certificate) -> bool | None:
     """Does `child`'s signature verify with `issuer`'s public key? None when it cannot be checked."""
     if issuer.public_key is None:
         return None
-    return child.signature_verifies_with(issuer.public_key)
+    verdicts: dict[str, bool | None] = child.__dict__.setdefault("_verdict_by_issuer", {})
+    if issuer.thumbprint not in verdicts:
+        verdicts[issuer.thumbprint] = child.signature_verifies_with(issuer.public_key)
+    return verdicts[issuer.thumbprint]
 
 
 def _tlv(data: bytes, pos: int) -> tuple[int, int]:

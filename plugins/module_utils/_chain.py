@@ -54,11 +54,19 @@ def _candidates(cert: Certificate, by_subject: dict[str, list[Certificate]]) -> 
     return sorted(found, key=rank)
 
 
-def build_chain(cert: Certificate, pool: Iterable[Certificate]) -> Chain:
+class ChainPool:
+    """Candidate issuers indexed by subject name, built once for many chains."""
+
+    def __init__(self, certificates: Iterable[Certificate]) -> None:
+        """Index the candidates."""
+        self.by_subject: dict[str, list[Certificate]] = {}
+        for candidate in certificates:
+            self.by_subject.setdefault(candidate.subject_key, []).append(candidate)
+
+
+def build_chain(cert: Certificate, pool: Iterable[Certificate] | ChainPool) -> Chain:
     """Build cert's chain through `pool` to a root; report the certificate and reason where it breaks."""
-    by_subject: dict[str, list[Certificate]] = {}
-    for candidate in pool:
-        by_subject.setdefault(candidate.subject_key, []).append(candidate)
+    by_subject = (pool if isinstance(pool, ChainPool) else ChainPool(pool)).by_subject
     chain = [cert]
     seen = {cert.thumbprint}
     unverified: list[str] = []

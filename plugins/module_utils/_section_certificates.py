@@ -139,8 +139,12 @@ def _store_key(snap: Snapshot, path: str) -> RegistryKey | None:
 
 
 def read_inventory(snap: Snapshot) -> Inventory:
-    """Decode every certificate and CRL the snapshot holds; bad entries go to `undecodable`."""
+    """Decode every certificate and CRL of the snapshot, once per snapshot; bad ones go to `undecodable`."""
+    cached = snap.derived.get("certificate_inventory")
+    if isinstance(cached, Inventory):
+        return cached
     inv = Inventory()
+    snap.derived["certificate_inventory"] = inv
     for store in CERTIFICATE_STORES:
         where = Location(store.logical, store.physical)
         key = _store_key(snap, store.certificates_key)

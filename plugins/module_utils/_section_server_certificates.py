@@ -15,17 +15,16 @@ CA certificates (expired, expiring, weak, misplaced) are the `certificates` sect
 
 from __future__ import annotations
 
-import base64
-import binascii
 from datetime import datetime
 from typing import Any
 
-from ._certs import Certificate, iso, load_certificate
-from ._chain import Chain, build_chain
+from ._certs import Certificate, iso
+from ._chain import Chain, ChainPool, build_chain
 from ._errors import PkiInputError
 from ._findings import Finding
 from ._lpe_roots import BASELINE_VERSIONS, BASELINES, LpeRoot, lpe_root, trusted_at
-from ._snapshot import RegistryKey, Snapshot, SnapshotRequest
+from ._section_certificates import read_inventory
+from ._snapshot import Snapshot, SnapshotRequest
 from ._stores import physical_store, stores_of
 
 NAME = "server_certificates"
@@ -54,30 +53,6 @@ def request(options: dict[str, Any], req: SnapshotRequest) -> None:
     expiry_days(options)
     for store in (_MY, *stores_of("Root"), *stores_of("CA")):
         req.add_key(store.certificates_key, 1)
-
-
-def _certificates(snap: Snapshot, key_path: str) -> list[Certificate]:
-    try:
-        key = snap.key(key_path)
-    except KeyError:
-        return []
-    certs = []
-    for name, sub in sorted(key.subkeys.items()):
-        cert = _decode(sub, f"{key_path}\\{name}")
-        if cert is not None:
-            certs.append(cert)
-    return certs
-
-
-def _decode(sub: RegistryKey, source: str) -> Certificate | None:
-    """A certificate from its Blob value; a bad blob is the certificates section's finding, skipped here."""
-    raw = sub.value("Blob")
-    if not isinstance(raw, str):
-        return None
-    try:
-        return load_certificate(base64.b64decode(raw, validate=True), source)
-    except (PkiInputError, binascii.Error, ValueError):
-        return None
 
 
 def is_server_certificate(cert: Certificate) -> bool:
@@ -250,16 +225,14 @@ def _usage_findings(cert: Certificate, now: datetime, days: int) -> list[Finding
 def analyze(options: dict[str, Any], snap: Snapshot, now: datetime) -> tuple[dict[str, Any], list[Finding]]:
     """Facts per server certificate (EKUs, expiry, chain, LPE verdicts) and their findings."""
     days = expiry_days(options)
-    roots: list[Certificate] = []
-    for store in stores_of("Root"):
-        roots.extend(_certificates(snap, store.certificates_key))
-    pool = list(roots)
-    for store in stores_of("CA"):
-        pool.extend(_certificates(snap, store.certificates_key))
-    root_thumbprints = {c.thumbprint for c in roots}
+    inv = read_inventory(snap)  # decoded once per snapshot, shared with the certificates section
+    stores_of_entry = {t: {where.store for where in e.locations} for t, e in inv.certificates.items()}
+    root_thumbprints = {t for t, stores in stores_of_entry.items() if "Root" in stores}
+    pool = ChainPool(e.cert for t, e in inv.certificates.items() if stores_of_entry[t] & {"Root", "CA"})
     facts: list[dict[str, Any]] = []
     findings: list[Finding] = []
-    for cert in _certificates(snap, _MY.certificates_key):
+    for entry in sorted(inv.in_store("My", "registry"), key=lambda e: e.cert.thumbprint):
+        cert = entry.cert
         if not is_server_certificate(cert):
             continue
         chain = build_chain(cert, pool)

@@ -107,6 +107,9 @@ class Snapshot:
     folders: dict[str, dict[str, Any]]
     events: list[dict[str, Any]]
     computer_name: str | None = None
+    # What sections derive from this snapshot and share (e.g. the decoded certificate inventory),
+    # so one read is decoded once however many sections look at it.
+    derived: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def from_result(cls, result: dict[str, Any]) -> Snapshot:
