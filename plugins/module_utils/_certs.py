@@ -407,7 +407,7 @@ def _tlv(data: bytes, pos: int) -> tuple[int, int]:
 
 def _tbs_names(tbs: bytes) -> tuple[bytes, bytes]:
     """Issuer and subject Name DER of a TBSCertificate (RFC 5280 4.1)."""
-    pos, _ = _tlv(tbs, 0)
+    pos, _unused = _tlv(tbs, 0)
     if tbs[pos] == 0xA0:  # [0] version
         pos = _tlv(tbs, pos)[1]
     pos = _tlv(tbs, pos)[1]  # serialNumber

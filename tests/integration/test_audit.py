@@ -110,7 +110,7 @@ def test_lab_estate_audit(lab: SimLab, tmp_path: Path) -> None:
 
 
 def test_lab_check_mode_and_fail_on(lab: SimLab, tmp_path: Path) -> None:
-    res, data, _ = _audit(lab, tmp_path, check=True, extra_vars={"audit_fail_on": "critical"})
+    res, data, _unused = _audit(lab, tmp_path, check=True, extra_vars={"audit_fail_on": "critical"})
     assert res.rc != 0
     assert all(count == 0 for count in res.changed.values()), res.summary()
     assert "audit_fail_on=critical reached" in res.stdout
@@ -133,7 +133,7 @@ def test_unreachable_host_is_reported_not_fatal(lab: SimLab, tmp_path: Path) -> 
 
 def test_healthy_estate_has_no_problem(lab_factory: Callable[[str], SimLab], tmp_path: Path) -> None:
     lab = lab_factory("audit_healthy")
-    res, data, _ = _audit(lab, tmp_path, extra_vars={"audit_fail_on": "warning"})
+    res, data, _unused = _audit(lab, tmp_path, extra_vars={"audit_fail_on": "warning"})
     assert res.rc == 0, res.stdout[-3000:]
     (host,) = data["hosts"]
     assert {f["id"] for f in host["findings"]} <= {"lpe_root_not_in_firmware"}

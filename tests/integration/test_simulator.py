@@ -27,7 +27,7 @@ def test_rejected_arguments_fail_like_the_real_modules(lab: SimLab) -> None:
     before = _files(lab)
     res = lab.run("tests/integration/playbooks/sim_bad_args.yml")
     msgs = {name: r.get("msg", "") for name, r in res.task_results("fe01")}
-    assert all(r.get("failed") for _, r in res.task_results("fe01")), msgs
+    assert all(r.get("failed") for _unused, r in res.task_results("fe01")), msgs
     assert "Unsupported parameters" in msgs["Misspelled option"] and "nmae" in msgs["Misspelled option"]
     assert "start_mode must be one of" in msgs["Bad choice"] and "delayd" in msgs["Bad choice"]
     assert "mutually exclusive" in msgs["Mutually exclusive"]
@@ -66,7 +66,7 @@ def test_check_mode_changes_nothing_and_the_call_log_counts(lab: SimLab) -> None
     res = lab.run("tests/integration/playbooks/sim_writes.yml")
     assert res.rc == 0, res.stdout
     assert res.changed["offroot01"] == 5  # four writes + certutil (win_command always reports a change)
-    for _, result in res.task_results("offroot01"):
+    for _unused, result in res.task_results("offroot01"):
         module = result["action"].split(".")[-1]
         extra = set(result) - _real_return_keys(module) - _COMMON_KEYS
         assert not extra, f"{module} returns keys its real RETURN docs do not have: {extra}"

@@ -14,7 +14,7 @@ sys.path[:0] = [str(Path(__file__).resolve().parents[2])]
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
-import tests.conftest  # noqa: F401  (puts the collection on sys.path)
+import tests.conftest  # noqa: F401  # pylint: disable=unused-import  (puts the collection on sys.path)
 from ansible_collections.sfb.pki.plugins.module_utils import _certs
 from ansible_collections.sfb.pki.plugins.module_utils._certs import load_certificate
 from tests.support import pkifactory as pf
@@ -23,7 +23,7 @@ from tests.support import pkifactory as pf
 def make(count: int) -> list[bytes]:
     """`count` self-signed roots over a small pool of keys (RSA, RSA-PSS, ECDSA mixed)."""
     kinds = ["rsa", "rsa", "rsa-pss", "ecdsa"]
-    keys = {kind: [pf.new_key(kind) for _ in range(3)] for kind in set(kinds)}
+    keys = {kind: [pf.new_key(kind) for _unused in range(3)] for kind in set(kinds)}
     ders = []
     for i in range(count):
         kind = kinds[i % len(kinds)]
@@ -60,7 +60,7 @@ def main() -> None:
     ders = make(count)
     now = dt.datetime.now(dt.UTC)
     base = cold = warm = float("inf")
-    for _ in range(7):  # interleaved, best of 7: the machine is shared
+    for _unused in range(7):  # interleaved, best of 7: the machine is shared
         base = min(base, bare(ders))
         _certs._NAME_TEXT.clear()  # every name rendered for the first time
         cold = min(cold, core(ders, now))

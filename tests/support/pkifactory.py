@@ -283,14 +283,14 @@ def _children(data: bytes) -> list[bytes]:
     out = []
     offset = 0
     while offset < len(data):
-        _, _, end = _read_tlv(data, offset)
+        _unused, _unused2, end = _read_tlv(data, offset)
         out.append(data[offset:end])
         offset = end
     return out
 
 
 def _content(tlv: bytes) -> bytes:
-    _, start, end = _read_tlv(tlv, 0)
+    _unused, start, end = _read_tlv(tlv, 0)
     return tlv[start:end]
 
 

@@ -74,7 +74,7 @@ class FakeHost:
     def _regedit(self, args: dict[str, Any]) -> dict[str, Any]:
         path = args["path"]
         assert path.startswith("HKLM:\\")
-        parent, _, name = path[len("HKLM:\\") :].rpartition("\\")
+        parent, _unused, name = path[len("HKLM:\\") :].rpartition("\\")
         store = self.keys.setdefault(parent.lower(), {})
         if args.get("state") == "absent":
             assert args.get("delete_key") is True and "name" not in args

@@ -85,7 +85,7 @@ def test_writes_both_files_and_reports_no_change(tmp_path: Path) -> None:
 
 
 def test_fail_on_warning_fails_after_writing(tmp_path: Path) -> None:
-    code, _, output = _run(tmp_path, "warning")
+    code, _unused, output = _run(tmp_path, "warning")
     assert code != 0
     assert "audit_fail_on=warning reached: 1 warning" in output
     assert (tmp_path / "out" / "report.html").exists()
@@ -94,13 +94,13 @@ def test_fail_on_warning_fails_after_writing(tmp_path: Path) -> None:
 def test_check_mode_still_writes_the_report(tmp_path: Path) -> None:
     if shutil.which("true") is None:  # pragma: no cover - POSIX controller only
         pytest.skip("POSIX controller only")
-    code, _, output = _run(tmp_path, "none", check=True)
+    code, _unused, output = _run(tmp_path, "none", check=True)
     assert code == 0, output
     assert (tmp_path / "out" / "report.json").exists()
 
 
 def test_bad_fail_on_is_rejected(tmp_path: Path) -> None:
-    code, _, output = _run(tmp_path, "sometimes")
+    code, _unused, output = _run(tmp_path, "sometimes")
     assert code != 0
     assert "fail_on" in output
 
@@ -108,6 +108,6 @@ def test_bad_fail_on_is_rejected(tmp_path: Path) -> None:
 def test_unwritable_destination_is_one_clear_error(tmp_path: Path) -> None:
     blocker = tmp_path / "not_a_dir"
     blocker.write_text("a file where the report directory should be")
-    code, _, output = _run(tmp_path, "none", out_dir=blocker)
+    code, _unused, output = _run(tmp_path, "none", out_dir=blocker)
     assert code != 0
     assert f"audit_report: cannot write the report to {blocker}" in output

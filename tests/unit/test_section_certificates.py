@@ -62,7 +62,7 @@ def test_gpo_only_root_is_found(pki: pf.Hierarchy) -> None:
 
 
 def test_enterprise_only_root_is_unstable_too(pki: pf.Hierarchy) -> None:
-    _, found = run({ROOT_ENT: [pki.root]})
+    _unused, found = run({ROOT_ENT: [pki.root]})
     assert ids(found) == ["gpo_only_root"]
     assert "enterprise" in found[0].message
 
@@ -76,7 +76,7 @@ def test_root_also_in_a_stable_store_is_fine(pki: pf.Hierarchy, stable: tuple[st
 
 
 def test_certificate_fields(pki: pf.Hierarchy) -> None:
-    facts, _ = run({ROOT_REG: [pki.root], CA_REG: [pki.issuing], ("My", "registry"): [pki.leaf]})
+    facts, _unused = run({ROOT_REG: [pki.root], CA_REG: [pki.issuing], ("My", "registry"): [pki.leaf]})
     by_thumb = {c["thumbprint"]: c for c in facts["certificates"]}
     root = by_thumb[pki.root.thumbprint]
     for name in (
@@ -102,7 +102,7 @@ def test_certificate_fields(pki: pf.Hierarchy) -> None:
 
 
 def test_subordinate_in_registry_root(pki: pf.Hierarchy) -> None:
-    _, found = run({ROOT_REG: [pki.root, pki.issuing]})
+    _unused, found = run({ROOT_REG: [pki.root, pki.issuing]})
     assert ids(found) == ["subordinate_in_root"]
     assert found[0].severity == "critical"
     assert found[0].object == f"Root/registry/{pki.issuing.thumbprint}"
@@ -110,7 +110,7 @@ def test_subordinate_in_registry_root(pki: pf.Hierarchy) -> None:
 
 
 def test_subordinate_in_policy_root(pki: pf.Hierarchy) -> None:
-    _, found = run({ROOT_GP: [pki.issuing], ROOT_REG: [pki.root]})
+    _unused, found = run({ROOT_GP: [pki.issuing], ROOT_REG: [pki.root]})
     assert ids(found) == ["subordinate_in_policy_root"]
     assert "GPO" in found[0].fix
     # never reported as a GPO-only *root*
@@ -118,7 +118,7 @@ def test_subordinate_in_policy_root(pki: pf.Hierarchy) -> None:
 
 
 def test_subordinate_in_enterprise_and_registry_is_one_finding_per_copy(pki: pf.Hierarchy) -> None:
-    _, found = run({ROOT_ENT: [pki.issuing], ROOT_REG: [pki.issuing]})
+    _unused, found = run({ROOT_ENT: [pki.issuing], ROOT_REG: [pki.issuing]})
     assert sorted(f.object or "" for f in found) == [
         f"Root/enterprise/{pki.issuing.thumbprint}",
         f"Root/registry/{pki.issuing.thumbprint}",
@@ -140,11 +140,11 @@ def test_md2_root_is_unverifiable_never_a_subordinate() -> None:
     assert "subordinate_in_root" not in ids(found)
     assert "unverifiable_root" in ids(found)
     assert facts["certificates"][0]["self_signed"] is None
-    _, gp_found = run({ROOT_GP: [md2]})
+    _unused, gp_found = run({ROOT_GP: [md2]})
     gpo = next(f for f in gp_found if f.id == "gpo_only_root")
     assert "not pinned automatically" in gpo.fix
     # Windows Update's own store holds such roots; nothing to say about them there
-    _, third = run({ROOT_3P: [md2]})
+    _unused, third = run({ROOT_3P: [md2]})
     assert "unverifiable_root" not in ids(third)
 
 
@@ -152,19 +152,19 @@ def test_weak_signatures(pki: pf.Hierarchy) -> None:
     md5 = pf.weak_root("md5")
     rsa_root = pf.root_ca("CN=RSA Root,O=Contoso")
     sha1_sub = pf.sub_ca(rsa_root, "CN=Old Sub,O=Contoso", hash="sha1")
-    _, found = run({ROOT_REG: [md5, pki.root], CA_REG: [sha1_sub]})
+    _unused, found = run({ROOT_REG: [md5, pki.root], CA_REG: [sha1_sub]})
     weak = {f.thumbprint: f for f in found if f.id == "weak_signature_ca"}
     assert weak[md5.thumbprint].severity == "critical"
     assert "36888" in " ".join(weak[md5.thumbprint].symptoms)
     assert weak[sha1_sub.thumbprint].severity == "warning"
     assert pki.root.thumbprint not in weak
-    _, third = run({ROOT_3P: [md5]})
+    _unused, third = run({ROOT_3P: [md5]})
     assert [f.severity for f in third if f.id == "weak_signature_ca"] == ["info"]
 
 
 def test_expired_and_expiring_ca(pki: pf.Hierarchy) -> None:
     old = pf.expired_root()
-    _, found = run({ROOT_REG: [old, pki.root]})
+    _unused, found = run({ROOT_REG: [old, pki.root]})
     assert ids(found) == ["expired_ca"]
     assert found[0].thumbprint == old.thumbprint and "never removed" in found[0].message
     soon = pki.root.cert.not_valid_after_utc - dt.timedelta(days=10)

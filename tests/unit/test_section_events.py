@@ -86,13 +86,13 @@ def test_unfiltered_ca_count_is_labelled_as_such() -> None:
             }
         ]
     )
-    facts, _ = events.analyze({}, snap, NOW)
+    facts, _unused = events.analyze({}, snap, NOW)
     assert facts["observed"][0]["label"] == "event 100 (CertificationAuthority)"
 
 
 def test_missing_log_and_garbage_counts() -> None:
     snap = _snap([{"log": "Lync Server", "provider": None, "exists": False, "counts": {"32042": "junk"}}])
-    facts, _ = events.analyze({}, snap, NOW)
+    facts, _unused = events.analyze({}, snap, NOW)
     assert facts["observed"] == []
     assert facts["logs"] == [{"log": "Lync Server", "provider": None, "exists": False}]
     assert "36888" not in facts["counts"]

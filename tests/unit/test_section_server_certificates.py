@@ -82,7 +82,7 @@ def test_healthy_front_end_has_only_the_phone_note(pki: pf.Hierarchy) -> None:
 
 def test_server_auth_only_certificate_lacks_client_auth(pki: pf.Hierarchy) -> None:
     web = pf.leaf(pki.issuing, "CN=edge-int.contoso.com", ekus=(pf.SERVER_AUTH,), now=NOW)
-    _, findings = section.analyze({}, _snap([web], [pki.root], [pki.issuing]), NOW)
+    _unused, findings = section.analyze({}, _snap([web], [pki.root], [pki.issuing]), NOW)
     eku = [f for f in findings if f.id == "server_cert_eku"]
     assert len(eku) == 1
     assert eku[0].thumbprint == web.thumbprint
@@ -108,24 +108,24 @@ def test_expired_and_expiring(pki: pf.Hierarchy) -> None:
     old = pf.leaf(pki.issuing, "CN=old.contoso.com", not_before=NOW - timedelta(days=400), days=390)
     soon = pf.leaf(pki.issuing, "CN=soon.contoso.com", not_before=NOW - timedelta(days=300), days=310)
     later = pf.leaf(pki.issuing, "CN=later.contoso.com", not_before=NOW - timedelta(days=300), days=340)
-    _, findings = section.analyze({}, _snap([old, soon, later], [pki.root], [pki.issuing]), NOW)
+    _unused, findings = section.analyze({}, _snap([old, soon, later], [pki.root], [pki.issuing]), NOW)
     by_id = {(f.id, f.thumbprint) for f in findings}
     assert ("server_cert_expired", old.thumbprint) in by_id
     assert ("server_cert_expiring", soon.thumbprint) in by_id
     assert not any(t == later.thumbprint and i.startswith("server_cert_exp") for i, t in by_id)
-    _, findings = section.analyze(
+    _unused, findings = section.analyze(
         {"server_certificate_expiry_days": 60}, _snap([later], [pki.root], [pki.issuing]), NOW
     )
     assert "server_cert_expiring" in _ids(findings)
 
 
 def test_missing_intermediate_and_untrusted_root(pki: pf.Hierarchy) -> None:
-    _, findings = section.analyze({}, _snap([pki.leaf], [pki.root], []), NOW)
+    _unused, findings = section.analyze({}, _snap([pki.leaf], [pki.root], []), NOW)
     incomplete = [f for f in findings if f.id == "server_cert_chain_incomplete"]
     assert len(incomplete) == 1
     assert "not in the pool" in incomplete[0].message
     # root only in the CA store: the chain completes but does not end in Trusted Root
-    _, findings = section.analyze({}, _snap([pki.leaf], [], [pki.issuing, pki.root]), NOW)
+    _unused, findings = section.analyze({}, _snap([pki.leaf], [], [pki.issuing, pki.root]), NOW)
     untrusted = [f for f in findings if f.id == "server_cert_chain_incomplete"]
     assert "not in the machine's Trusted Root" in untrusted[0].message
 

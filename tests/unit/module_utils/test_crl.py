@@ -124,10 +124,10 @@ def test_older_crl(pki, root):
 
 
 def test_compare_by_this_update_without_numbers(pki):
-    a = crl_of(pf.crl(pki.root, number=None, this_update=T0))
-    b = crl_of(pf.crl(pki.root, number=None, this_update=T0 + dt.timedelta(hours=1)))
-    assert a.crl_number is None
-    assert compare_crls(a, b) == -1 and compare_crls(b, a) == 1
+    older = crl_of(pf.crl(pki.root, number=None, this_update=T0))
+    newer = crl_of(pf.crl(pki.root, number=None, this_update=T0 + dt.timedelta(hours=1)))
+    assert older.crl_number is None
+    assert compare_crls(older, newer) == -1 and compare_crls(newer, older) == 1
     same_number = crl_of(pf.crl(pki.root, number=4, this_update=T0))
     later_same_number = crl_of(pf.crl(pki.root, number=4, this_update=T0 + dt.timedelta(days=2)))
     assert compare_crls(same_number, later_same_number) == -1

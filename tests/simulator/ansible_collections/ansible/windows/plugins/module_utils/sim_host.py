@@ -222,7 +222,7 @@ def canonical_element(key_name: str, blob: bytes) -> tuple[bytes, list[int], int
     records = decode_blob(blob)
     if not records:
         return None
-    props = [p for p, _ in records]
+    props = [p for p, _unused in records]
     content = [p for p in props if p in (PROP_CERT, PROP_CRL)]
     if len(content) != 1 or len(set(props)) != len(props):
         return None
@@ -244,7 +244,7 @@ def split_hive(path: str) -> tuple[str, str]:
     """(hive, subpath) of a registry path; `HKLM:\\X`, `HKEY_LOCAL_MACHINE\\X` and `X` (HKLM) all work."""
     text = path.replace("/", "\\").strip()
     text = re.sub(r"\\+", r"\\", text).strip("\\")
-    head, _, rest = text.partition("\\")
+    head, _unused, rest = text.partition("\\")
     hive = HIVES.get(head.rstrip(":").upper())
     if hive is None:
         return "HKLM", text
@@ -330,14 +330,14 @@ class Registry:
         full = norm_key(path).lower() + "\\"
         names = {
             disp.split("\\")[-1]
-            for low, (disp, _) in self._keys.items()
+            for low, (disp, _unused) in self._keys.items()
             if low.startswith(full) and "\\" not in low[len(full) :]
         }
         return sorted(names, key=str.lower)
 
     def all_keys(self) -> list[str]:
         """Every key's display path, sorted."""
-        return sorted((disp for disp, _ in self._keys.values()), key=str.lower)
+        return sorted((disp for disp, _unused in self._keys.values()), key=str.lower)
 
 
 def _value_from_yaml(raw: Any, where: str) -> dict[str, Any]:
@@ -637,7 +637,7 @@ class Host:
                     canon = canonical_element(name, blob)
                     want = PROP_CERT if sub == "Certificates" else PROP_CRL
                     if canon and canon[2] == want:
-                        der, props, _ = canon
+                        der, props, _unused = canon
                         entry["thumbprint"] = name
                         entry["subject"] = _describe_der(der, want)
                         entry["pem"] = der_to_pem(der, "CERTIFICATE" if want == PROP_CERT else "X509 CRL")
@@ -839,7 +839,7 @@ def state_path_from_env() -> str:
 
 def call_log_path(state_path: str) -> str:
     """`<host>.calls.jsonl` beside the state file."""
-    root, _ = os.path.splitext(state_path)
+    root, _unused = os.path.splitext(state_path)
     return root + ".calls.jsonl"
 
 

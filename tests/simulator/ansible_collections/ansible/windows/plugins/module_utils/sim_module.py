@@ -241,7 +241,7 @@ def take_fault(host: sim_host.Host, name: str) -> dict[str, Any] | None:
     """Consume one pending fault for this module, if any."""
     for fault in host.faults:
         target = str(fault.get("module", ""))
-        if target.split(".")[-1] == name and int(fault.get("count", 1)) > 0:
+        if target.rsplit(".", maxsplit=1)[-1] == name and int(fault.get("count", 1)) > 0:
             if int(fault.get("after", 0)) > 0:  # let this many matching calls through first
                 fault["after"] = int(fault["after"]) - 1
                 sim_host.save_host(host)

@@ -1,4 +1,3 @@
-#!/usr/bin/python
 # Copyright: (c) 2026, sfb.pki maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Simulated ansible.windows.win_ping (test only), see docs/testing.md."""
