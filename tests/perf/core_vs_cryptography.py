@@ -14,7 +14,8 @@ sys.path[:0] = [str(Path(__file__).resolve().parents[2])]
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
-import tests.conftest  # noqa: F401  # pylint: disable=unused-import  (puts the collection on sys.path)
+# The conftest import puts the collection on sys.path.
+import tests.conftest  # noqa: F401  # pylint: disable=unused-import
 from ansible_collections.sfb.pki.plugins.module_utils import _certs
 from ansible_collections.sfb.pki.plugins.module_utils._certs import load_certificate
 from tests.support import pkifactory as pf
