@@ -17,6 +17,13 @@ from ansible_collections.sfb.pki.plugins.module_utils._stores import PHYSICAL_ST
 
 Placement = tuple[str, str]
 
+# Placements by name, as the unit tests write them.
+ROOT_REG: Placement = ("Root", "registry")
+ROOT_GP: Placement = ("Root", "group_policy")
+ROOT_ENT: Placement = ("Root", "enterprise")
+ROOT_3P: Placement = ("Root", "third_party")
+CA_REG: Placement = ("CA", "registry")
+
 
 def _blob_key(name: str, blob: bytes, kind: str = "binary") -> dict[str, Any]:
     return {

@@ -14,22 +14,10 @@ from ansible_collections.sfb.pki.plugins.action.host_info import ActionModule as
 from ansible_collections.sfb.pki.plugins.action.root_store import ActionModule as RootStore
 from ansible_collections.sfb.pki.plugins.module_utils._blob import decode_certificate_blob
 from tests.support import pkifactory as pf
+from tests.support.snapshots import CA_REG, ROOT_GP, ROOT_REG
 from tests.unit.fakehost import FakeHost, make_action
 
-ROOT_REG = ("Root", "registry")
-ROOT_GP = ("Root", "group_policy")
-CA_REG = ("CA", "registry")
 REGEDIT = "ansible.windows.win_regedit"
-
-
-@pytest.fixture(scope="module")
-def pki() -> pf.Hierarchy:
-    return pf.hierarchy("Contoso", key_type="ecdsa")
-
-
-@pytest.fixture(scope="module")
-def other() -> pf.Issued:
-    return pf.root_ca("CN=Fabrikam Root CA,O=Fabrikam", key_type="ecdsa")
 
 
 def run(

@@ -13,24 +13,9 @@ from ansible_collections.sfb.pki.plugins.module_utils._blob import decode_certif
 from ansible_collections.sfb.pki.plugins.module_utils._errors import PkiInputError
 from ansible_collections.sfb.pki.plugins.module_utils._section_certificates import read_inventory
 from tests.support import pkifactory as pf
-from tests.support.snapshots import snapshot
+from tests.support.snapshots import CA_REG, ROOT_3P, ROOT_ENT, ROOT_GP, ROOT_REG, snapshot
 
 NOW = dt.datetime.now(dt.UTC)
-ROOT_REG = ("Root", "registry")
-ROOT_GP = ("Root", "group_policy")
-ROOT_ENT = ("Root", "enterprise")
-ROOT_3P = ("Root", "third_party")
-CA_REG = ("CA", "registry")
-
-
-@pytest.fixture(scope="module")
-def pki() -> pf.Hierarchy:
-    return pf.hierarchy("Contoso", key_type="ecdsa")
-
-
-@pytest.fixture(scope="module")
-def other() -> pf.Issued:
-    return pf.root_ca("CN=Fabrikam Root CA,O=Fabrikam", key_type="ecdsa")
 
 
 def plan(

@@ -13,19 +13,9 @@ from ansible_collections.sfb.pki.plugins.module_utils._findings import Finding
 from ansible_collections.sfb.pki.plugins.module_utils._snapshot import SnapshotRequest
 from ansible_collections.sfb.pki.plugins.module_utils._stores import PHYSICAL_STORES
 from tests.support import pkifactory as pf
-from tests.support.snapshots import snapshot
+from tests.support.snapshots import CA_REG, ROOT_3P, ROOT_ENT, ROOT_GP, ROOT_REG, snapshot
 
 NOW = dt.datetime.now(dt.UTC)
-ROOT_REG = ("Root", "registry")
-ROOT_GP = ("Root", "group_policy")
-ROOT_ENT = ("Root", "enterprise")
-ROOT_3P = ("Root", "third_party")
-CA_REG = ("CA", "registry")
-
-
-@pytest.fixture(scope="module")
-def pki() -> pf.Hierarchy:
-    return pf.hierarchy("Contoso", key_type="ecdsa")
 
 
 @pytest.fixture(scope="module")
