@@ -216,8 +216,9 @@ def _left_alone(inv: Inventory, plan: Plan, now: datetime) -> list[Finding]:
     }
     left: list[Finding] = []
     for found in findings(inv, now):
-        if found.id == "undecodable_blob":
-            if any((found.object or "").lower().startswith(k) for k in root_keys):
+        if found.id in ("undecodable_blob", "store_unreadable"):
+            # an unreadable Root store key is reported too: nothing in it can be judged
+            if any(((found.object or "") + "\\").lower().startswith(k) for k in root_keys):
                 left.append(found)
             continue
         if found.thumbprint not in root_thumbs:

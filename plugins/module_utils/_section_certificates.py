@@ -152,6 +152,8 @@ def read_inventory(snap: Snapshot) -> Inventory:
         inv.store_contents[where] = names
         if key is None or not key.exists:
             continue
+        if key.error is not None:
+            inv.undecodable.append(Undecodable(where, "store", store.certificates_key, "", key.error))
         for name, sub in sorted(key.subkeys.items()):
             source = f"{HIVE}\\{store.certificates_key}\\{name}\\Blob"
             names.append(name.upper())
@@ -344,6 +346,17 @@ def _ca_findings(entry: CertEntry, now: datetime, expiry_days: int) -> list[Find
 
 
 def _undecodable_finding(bad: Undecodable) -> Finding:
+    if bad.kind == "store":
+        store_path = f"{HIVE}\\{bad.key}"
+        return Finding(
+            "store_unreadable",
+            "warning",
+            f"{store_path} ({bad.location.store}/{bad.location.physical}) could not be read: {bad.reason}. "
+            "Its certificates are unknown to this run, so nothing is judged or changed because of them.",
+            "Give the account Ansible connects with read access to the key (it needs local administrator "
+            "rights), then run again.",
+            object=store_path,
+        )
     path = f"{HIVE}\\{bad.key}\\{bad.name}"
     return Finding(
         "undecodable_blob",

@@ -75,6 +75,7 @@ class RegistryKey:
     exists: bool
     values: dict[str, dict[str, Any]]
     subkeys: dict[str, RegistryKey]
+    error: str | None = None  # the key exists but could not be read (e.g. access denied)
 
     def value(self, name: str) -> Any:
         """A value's data, or None when absent (names compare case-insensitively, as on Windows)."""
@@ -95,7 +96,14 @@ def _parse_key(path: str, raw: dict[str, Any]) -> RegistryKey:
     subkeys = {
         str(sub["name"]): _parse_key(path + "\\" + str(sub["name"]), sub) for sub in raw.get("subkeys") or []
     }
-    return RegistryKey(path, bool(raw.get("exists", True)), dict(raw.get("values") or {}), subkeys)
+    error = raw.get("error")
+    return RegistryKey(
+        path,
+        bool(raw.get("exists", True)),
+        dict(raw.get("values") or {}),
+        subkeys,
+        None if error is None else str(error),
+    )
 
 
 @dataclass(frozen=True)

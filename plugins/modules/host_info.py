@@ -404,8 +404,8 @@ findings:
     id:
       description: Stable identifier. C(certificates) section - C(gpo_only_root), C(subordinate_in_root),
         C(subordinate_in_policy_root), C(weak_signature_ca), C(expired_ca), C(expiring_ca),
-        C(undecodable_blob), C(unverifiable_root); C(server_certificates) section - C(server_cert_eku),
-        C(server_cert_expired), C(server_cert_expiring), C(server_cert_chain_incomplete),
+        C(undecodable_blob), C(store_unreadable), C(unverifiable_root); C(server_certificates) section -
+        C(server_cert_eku), C(server_cert_expired), C(server_cert_expiring), C(server_cert_chain_incomplete),
         C(lpe_firmware_baseline), C(lpe_root_expired), C(lpe_root_not_in_firmware); C(ca) section -
         C(ca_crl_refresh_due), C(ca_crl_expired), C(ca_parent_crl_refresh_due), C(ca_parent_crl_expired),
         C(ca_crl_unreadable), C(ca_crl_period_within_cushion); C(services) section - C(service_disabled),

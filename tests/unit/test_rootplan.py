@@ -12,8 +12,10 @@ from ansible_collections.sfb.pki.plugins.module_utils import _rootplan as rp
 from ansible_collections.sfb.pki.plugins.module_utils._blob import decode_certificate_blob
 from ansible_collections.sfb.pki.plugins.module_utils._errors import PkiInputError
 from ansible_collections.sfb.pki.plugins.module_utils._section_certificates import read_inventory
+from ansible_collections.sfb.pki.plugins.module_utils._snapshot import Snapshot
+from ansible_collections.sfb.pki.plugins.module_utils._stores import physical_store
 from tests.support import pkifactory as pf
-from tests.support.snapshots import CA_REG, ROOT_3P, ROOT_ENT, ROOT_GP, ROOT_REG, snapshot
+from tests.support.snapshots import CA_REG, ROOT_3P, ROOT_ENT, ROOT_GP, ROOT_REG, snapshot, snapshot_result
 
 NOW = dt.datetime.now(dt.UTC)
 
@@ -260,3 +262,12 @@ def test_windows_update_roots_are_not_reported() -> None:
     old = pf.expired_root(key_type="ecdsa")
     p = plan({ROOT_3P: [md5, old]})
     assert p.operations == [] and p.reported == []
+
+
+def test_unreadable_root_store_is_reported(pki: pf.Hierarchy) -> None:
+    result = snapshot_result({ROOT_GP: [pki.root]})
+    reg_key = physical_store(*ROOT_REG).certificates_key
+    [entry] = [k for k in result["keys"] if k["path"] == reg_key]
+    entry.update(subkeys=[], error="Requested registry access is not allowed.")
+    p = rp.plan_root_store(read_inventory(Snapshot.from_result(result)), [], NOW)
+    assert "store_unreadable" in [f.id for f in p.reported]

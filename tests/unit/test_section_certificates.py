@@ -10,10 +10,10 @@ import pytest
 from ansible_collections.sfb.pki.plugins.module_utils import _host
 from ansible_collections.sfb.pki.plugins.module_utils import _section_certificates as section
 from ansible_collections.sfb.pki.plugins.module_utils._findings import Finding
-from ansible_collections.sfb.pki.plugins.module_utils._snapshot import SnapshotRequest
-from ansible_collections.sfb.pki.plugins.module_utils._stores import PHYSICAL_STORES
+from ansible_collections.sfb.pki.plugins.module_utils._snapshot import Snapshot, SnapshotRequest
+from ansible_collections.sfb.pki.plugins.module_utils._stores import PHYSICAL_STORES, physical_store
 from tests.support import pkifactory as pf
-from tests.support.snapshots import CA_REG, ROOT_3P, ROOT_ENT, ROOT_GP, ROOT_REG, snapshot
+from tests.support.snapshots import CA_REG, ROOT_3P, ROOT_ENT, ROOT_GP, ROOT_REG, snapshot, snapshot_result
 
 NOW = dt.datetime.now(dt.UTC)
 
@@ -221,3 +221,16 @@ def test_runs_through_the_host_registry(pki: pf.Hierarchy) -> None:
     out = _host.analyze_host(sections, {}, snapshot({ROOT_GP: [pki.root], ROOT_REG: [pki.issuing]}), NOW)
     assert [f["id"] for f in out["findings"]] == ["subordinate_in_root", "gpo_only_root"]
     assert out["findings"][0]["object"] == f"Root/registry/{pki.issuing.thumbprint}"
+
+
+def test_a_store_that_cannot_be_read_is_a_finding(pki: pf.Hierarchy) -> None:
+    result = snapshot_result({ROOT_REG: [pki.root]})
+    gp_key = physical_store(*ROOT_GP).certificates_key
+    [entry] = [k for k in result["keys"] if k["path"] == gp_key]
+    entry.update(subkeys=[], error="Requested registry access is not allowed.")
+    facts, found = section.analyze({}, Snapshot.from_result(result), NOW)
+    assert ids(found) == ["store_unreadable"]
+    assert "access is not allowed" in found[0].message and gp_key in (found[0].object or "")
+    assert facts["undecodable"][0]["kind"] == "store"
+    # the readable stores are still judged as usual
+    assert [c["thumbprint"] for c in facts["certificates"]] == [pki.root.thumbprint]
