@@ -12,7 +12,6 @@ Used by tests/integration (pytest fixtures in conftest.py), tests/simulator/lab.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import importlib.util
 import json
@@ -75,15 +74,6 @@ def ansible_env(extra: dict[str, str] | None = None, tmp: Path | None = None) ->
     env.pop("SFB_SIM_STATE", None)
     env.update(extra or {})
     return env
-
-
-def ensure_collection_link() -> None:
-    """`make collection`: .build/collections/ansible_collections/sfb/pki -> the repository."""
-    link = COLLECTIONS / "ansible_collections" / "sfb" / "pki"
-    if not link.exists():
-        link.parent.mkdir(parents=True, exist_ok=True)
-        with contextlib.suppress(FileExistsError):
-            os.symlink(REPO, link, target_is_directory=True)
 
 
 @dataclass
@@ -155,8 +145,7 @@ class SimLab:
     # construction -----------------------------------------------------------------------------
     @classmethod
     def build(cls, out: Path | str, estate: str = "lab", now: dt.datetime | None = None) -> SimLab:
-        """Build an estate into `out`."""
-        ensure_collection_link()
+        """Build an estate into `out` (the builder also links the collection into .build/collections)."""
         return cls(builder.build(estate, Path(out), now=now))
 
     def copy_to(self, out: Path | str) -> SimLab:
