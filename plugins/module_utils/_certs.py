@@ -2,10 +2,10 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """X.509 certificates: load them from anything an admin or a registry hands over, and describe them.
 
-"Self-signed" here means the signature verifies with the certificate's own public key (RFC 5280
-6.1 trust anchors; Microsoft KB2795828). Name equality is `self_issued`, reported separately. When the
-signature algorithm cannot be checked (MD2, or MD5 where the crypto backend refuses it)
-`self_signed` is None: unknown, never "not a root".
+"Self-signed" here means self-issued (subject and issuer are the same name, `self_issued`) and the
+signature verifies with the certificate's own public key (RFC 5280 3.2; Microsoft KB2795828). When the
+signature algorithm of a self-issued certificate cannot be checked (MD2, or MD5 where the crypto
+backend refuses it) `self_signed` is None: unknown, never "not a root".
 """
 
 from __future__ import annotations
@@ -791,7 +791,14 @@ class Certificate:
 
     @cached_property
     def self_signed(self) -> bool | None:
-        """The signature verifies with the certificate's own key; None when that cannot be checked."""
+        """Self-issued and the signature verifies with its own key; None when that cannot be checked.
+
+        RFC 5280 3.2: a self-signed certificate is a self-issued one whose signature verifies with its own
+        key. A certificate issued under another name is therefore never self-signed, and its signature is
+        not checked against its own key (a chain checks it against its issuer's).
+        """
+        if not self.self_issued:
+            return False
         if self.public_key is None:
             return None
         return self.signature_verifies_with(self.public_key)

@@ -41,15 +41,15 @@ class DesiredRoot:
 
 def check_root(cert: Certificate, source: str) -> None:
     """Refuse a certificate offered as a root that is not a self-signed CA."""
+    if not cert.self_issued:
+        raise PkiInputError(
+            source, f"{cert.subject} ({cert.thumbprint}) is not a root: it is issued by {cert.issuer}"
+        )
     if cert.self_signed is False:
         raise PkiInputError(
             source,
             f"{cert.subject} ({cert.thumbprint}) is not a root: its signature does not verify with its own "
-            f"key (issued by {cert.issuer})",
-        )
-    if cert.self_signed is None and not cert.self_issued:
-        raise PkiInputError(
-            source, f"{cert.subject} ({cert.thumbprint}) is not a root: it is issued by {cert.issuer}"
+            "key (a cross certificate of a CA key renewal?)",
         )
     if not cert.is_ca:
         raise PkiInputError(

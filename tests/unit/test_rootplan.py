@@ -164,8 +164,9 @@ def test_absent_accepts_a_subordinate_identity(pki: pf.Hierarchy) -> None:
 @pytest.mark.parametrize(
     "make, fault",
     [
-        (lambda pki: pki.issuing, "does not verify with its own key"),
-        (lambda pki: pki.leaf, "does not verify with its own key"),
+        (lambda pki: pki.issuing, "is issued by CN=Contoso Offline Root CA"),
+        (lambda pki: pki.leaf, "is issued by CN=Contoso Issuing CA 01"),
+        (lambda pki: pf.rollover().new_signed_by_old, "does not verify with its own key"),
         (lambda pki: pf.certificate("CN=Self Signed Leaf", ca=False, key_type="ecdsa"), "not a CA"),
     ],
 )

@@ -230,6 +230,17 @@ def test_key_type_mismatch_is_false():
         assert verify_signed_by(other, rsa_root) is False
 
 
+def test_signed_with_its_own_key_under_another_name_is_not_self_signed():
+    """RFC 5280 3.2: only a self-issued certificate can be self-signed, whatever key signed it."""
+    key = pf.new_key("ecdsa")
+    other = pf.root_ca("CN=Some Other CA")
+    odd = cert_of(pf.certificate("CN=Odd CA", issuer=other, key=key, signing_key=key, ca=True))
+    assert odd.signature_verifies_with(odd.public_key) is True
+    assert odd.self_issued is False
+    assert odd.self_signed is False
+    assert odd.describe(dt.datetime(2030, 1, 1, tzinfo=UTC))["self_signed"] is False
+
+
 def test_rollover_cross_certificates_are_self_issued_not_self_signed(rollover):
     old, new = cert_of(rollover.old), cert_of(rollover.new)
     cross_new, cross_old = cert_of(rollover.new_signed_by_old), cert_of(rollover.old_signed_by_new)
