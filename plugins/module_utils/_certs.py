@@ -142,9 +142,12 @@ def iso(value: dt.datetime | None) -> str | None:
     """ISO-8601 UTC text ("2026-11-23T14:00:00Z") of an aware datetime, None stays None."""
     if value is None:
         return None
-    if value.utcoffset() != _ZERO:
+    if value.tzinfo is not dt.UTC and value.utcoffset() != _ZERO:
         value = value.astimezone(dt.UTC)
-    return value.replace(tzinfo=None, microsecond=0).isoformat() + "Z"
+    return (
+        f"{value.year:04d}-{value.month:02d}-{value.day:02d}"
+        f"T{value.hour:02d}:{value.minute:02d}:{value.second:02d}Z"
+    )
 
 
 def days_until(when: dt.datetime, now: dt.datetime) -> int:
@@ -516,8 +519,12 @@ class Certificate:
         self.source = source
 
     @classmethod
-    def from_der(cls, der: bytes, source: str) -> Certificate:
-        """Parse DER; a malformed certificate or extension is a PkiInputError naming `source`."""
+    def from_der(cls, der: bytes, source: str, thumbprint: str | None = None) -> Certificate:
+        """Parse DER; a malformed certificate or extension is a PkiInputError naming `source`.
+
+        `thumbprint` is the SHA-1 of `der` when the caller has already checked it (a registry key name
+        matched against the blob), so it is not computed again.
+        """
         require_cryptography()
         try:
             cert = x509.load_der_x509_certificate(der)
@@ -527,6 +534,8 @@ class Certificate:
             raise PkiInputError(source, f"is not a valid DER certificate: {exc}") from None
         made = cls(der, cert, source)
         made.__dict__["serial_number"] = serial
+        if thumbprint is not None:
+            made.__dict__["thumbprint"] = thumbprint
         return made
 
     def __repr__(self) -> str:
@@ -559,7 +568,15 @@ class Certificate:
 
     @cached_property
     def _tbs(self) -> bytes:
-        return self.cert.tbs_certificate_bytes
+        """The TBSCertificate exactly as signed: sliced from the DER (the library would re-encode it)."""
+        try:
+            start, _end = _tlv(self.der, 0)
+            tbs = self.der[start : _tlv(self.der, start)[1]]
+        except IndexError:
+            tbs = b""
+        if tbs[:1] != b"\x30":
+            return self.cert.tbs_certificate_bytes
+        return tbs
 
     @cached_property
     def subject(self) -> str:

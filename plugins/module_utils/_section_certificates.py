@@ -9,7 +9,6 @@ A value that cannot be decoded becomes an `undecodable_blob` finding, never an e
 
 from __future__ import annotations
 
-import base64
 import binascii
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -17,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from ._blob import decode_certificate_blob, decode_crl_blob
-from ._certs import Certificate, load_certificate
+from ._certs import Certificate
 from ._crl import Crl, load_crl
 from ._errors import PkiInputError
 from ._findings import Finding
@@ -126,7 +125,7 @@ def _blob_of(sub: RegistryKey, source: str) -> bytes:
     if item.get("type") != "binary":
         raise PkiInputError(source, f"Blob is of type {item.get('type')}, expected binary")
     try:
-        return base64.b64decode(str(item.get("value") or ""), validate=True)
+        return binascii.a2b_base64(str(item.get("value") or ""), strict_mode=True)
     except (binascii.Error, ValueError) as err:
         raise PkiInputError(source, f"Blob is not valid base64 in the snapshot: {err}") from err
 
@@ -160,7 +159,7 @@ def read_inventory(snap: Snapshot) -> Inventory:
             try:
                 blob = _blob_of(sub, source)
                 der = decode_certificate_blob(blob, source, key_name=name)
-                cert = load_certificate(der, source)
+                cert = Certificate.from_der(der, source, thumbprint=name.upper())
             except PkiInputError as err:
                 inv.undecodable.append(
                     Undecodable(where, "certificate", store.certificates_key, name, err.fault)

@@ -191,6 +191,29 @@ def test_serial_keeps_der_bytes():
     assert cert_of(pf.certificate("CN=s", serial=0x7F)).serial == "7F"
 
 
+@pytest.mark.parametrize(
+    "make",
+    [
+        pf.md2_root,
+        pf.v1_root,
+        lambda: pf.root_ca("CN=Ed root", key_type="ed25519"),
+        lambda: pf.hierarchy().leaf,
+    ],
+)
+def test_signed_bytes_are_the_tbs_as_encoded(make):
+    item = make()
+    cert = cert_of(item)
+    assert cert._tbs == cert.cert.tbs_certificate_bytes
+    assert item.der.find(cert._tbs) in (3, 4)  # right after the outer SEQUENCE header
+
+
+def test_a_thumbprint_already_checked_is_reused(pki):
+    made = Certificate.from_der(pki.root.der, "key", thumbprint=pki.root.thumbprint)
+    assert "thumbprint" in vars(made)  # known before first use: not hashed again
+    assert made.thumbprint == hashlib.sha1(pki.root.der).hexdigest().upper()
+    assert "thumbprint" not in vars(Certificate.from_der(pki.root.der, "key"))
+
+
 def test_equality_and_repr(pki):
     a, b = cert_of(pki.root), cert_of(pki.root)
     assert a == b and hash(a) == hash(b) and a != cert_of(pki.leaf)
@@ -326,6 +349,9 @@ def test_unknown_public_key_gives_unknown(pki):
 def test_iso_and_require():
     assert _certs.iso(None) is None
     assert _certs.iso(dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)) == "2026-01-02T03:04:05Z"
+    assert _certs.iso(dt.datetime(999, 1, 2, 3, 4, 5, 678, tzinfo=UTC)) == "0999-01-02T03:04:05Z"
+    east = dt.timezone(dt.timedelta(hours=2))
+    assert _certs.iso(dt.datetime(2026, 1, 2, 1, 4, 5, tzinfo=east)) == "2026-01-01T23:04:05Z"
     _certs.require_cryptography()  # installed: no error
 
 
