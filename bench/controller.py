@@ -3,6 +3,8 @@
 """Benchmark (b): controller analysis of N certificates against the cryptography floor, same run.
 
 floor   = for each DER: x509.load_der_x509_certificate + verify the signature with its own public key
+issuer  = for each DER: x509.load_der_x509_certificate + verify the signature with its issuer's public key
+          (reference only: what verifying every chain link costs at least)
 product = the certificates section of host_info on a snapshot holding the same certificates as registry
           blobs in their physical stores (blob decode, parse, every per-certificate fact, self-signature,
           findings); when that section is not installed, the core alone (load_certificate + describe)
@@ -29,7 +31,11 @@ CERTIFICATE_SECTIONS = ("certificates", "server_certificates")
 
 def own_key_verify(cert: x509.Certificate) -> bool | None:
     """Verify a certificate's signature with its own public key (None: algorithm not verifiable)."""
-    key = cert.public_key()
+    return verify_with(cert, cert.public_key())
+
+
+def verify_with(cert: x509.Certificate, key: Any) -> bool | None:
+    """Verify a certificate's signature with `key` (None: algorithm not verifiable)."""
     sig, tbs = cert.signature, cert.tbs_certificate_bytes
     algorithm = cert.signature_hash_algorithm
     try:
@@ -57,6 +63,32 @@ def floor(entries: Iterable[Entry]) -> int:
     verified = 0
     for entry in entries:
         if own_key_verify(x509.load_der_x509_certificate(entry.der)):
+            verified += 1
+    return verified
+
+
+def issuer_keys(entries: Iterable[Entry]) -> list[Any]:
+    """Each certificate's issuer public key (its own for a root), looked up by name outside the timing."""
+    certs = [x509.load_der_x509_certificate(entry.der) for entry in entries]
+    by_subject = {cert.subject: cert for cert in certs}
+    keys = {}
+    for cert in certs:
+        issuer = by_subject[cert.issuer]
+        if issuer.subject not in keys:
+            keys[issuer.subject] = issuer.public_key()
+    return [keys[cert.issuer] for cert in certs]
+
+
+def issuer_floor(entries: list[Entry], keys: list[Any]) -> int:
+    """Load + verify each signature with its issuer's key: the least a check of every chain link does.
+
+    The floor's own-key check fails fast when a certificate's key type differs from its issuer's (an
+    ECDSA signature cannot be an RSA one); checking the link to the real issuer always costs a full
+    verification.
+    """
+    verified = 0
+    for entry, key in zip(entries, keys, strict=True):
+        if verify_with(x509.load_der_x509_certificate(entry.der), key):
             verified += 1
     return verified
 
@@ -194,7 +226,9 @@ def best_of(func: Callable[[], int], repeat: int) -> tuple[float, int]:
 def measure(entries: list[Entry], repeat: int = 5) -> dict[str, Any]:
     """Time the floor and the product on the same certificates, interleaved, best of `repeat`."""
     label, run = product(entries)
+    keys = issuer_keys(entries)
     floor_s, verified = best_of(lambda: floor(entries), repeat)
+    issuer_s, issuer_verified = best_of(lambda: issuer_floor(entries, keys), repeat)
     product_s, seen = best_of(run, repeat)
     return {
         "certificates": len(entries),
@@ -205,6 +239,10 @@ def measure(entries: list[Entry], repeat: int = 5) -> dict[str, Any]:
         "product_seconds": product_s,
         "product_certificates": seen,
         "ratio": product_s / floor_s if floor_s else None,
+        "issuer_label": "cryptography load_der_x509_certificate + signature verify with the issuer's key",
+        "issuer_seconds": issuer_s,
+        "issuer_verified": issuer_verified,
+        "issuer_ratio": issuer_s / floor_s if floor_s else None,
         "goal": 2.0,
         "breakdown": breakdown(entries, repeat),
     }

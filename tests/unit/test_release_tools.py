@@ -131,6 +131,19 @@ def test_own_key_verify_tells_roots_from_issued_certificates() -> None:
     assert controller.own_key_verify(leaf.cert) is False
 
 
+def test_issuer_floor_verifies_each_link_with_the_issuer_key() -> None:
+    from bench import controller, corpus
+
+    root = pf.root_ca("CN=Bench Link Root")
+    sub = pf.sub_ca(root, "CN=Bench Link CA", key_type="ecdsa")
+    leaf = pf.leaf(sub, "CN=link.bench.example")
+    entries = [corpus.Entry(i.der, i.blob, i.thumbprint, "CA", "registry") for i in (root, sub, leaf)]
+    keys = controller.issuer_keys(entries)
+    assert controller.issuer_floor(entries, keys) == 3
+    assert controller.issuer_floor(entries, [keys[0]] * 3) == 2  # the leaf is not signed by the root
+    assert controller.floor(entries) == 1
+
+
 def test_synthetic_snapshot_answers_the_request() -> None:
     from bench import controller, corpus
 
