@@ -163,8 +163,8 @@ certificates:
           elements: dict
           sample: [{store: Root, physical: group_policy}]
         self_signed:
-          description: The signature verifies with the certificate's own key; null when it cannot be checked
-            (an algorithm such as MD2 that cannot be verified here).
+          description: Self-issued and the signature verifies with the certificate's own key (RFC 5280); null
+            when a self-issued certificate's signature cannot be checked (an algorithm such as MD2).
           type: bool
         self_issued:
           description: Subject equals issuer (a key-rollover certificate is self-issued but not self-signed).

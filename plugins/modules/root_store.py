@@ -18,9 +18,9 @@ description:
     Third-Party copies are never changed; problems there are reported.
   - A root delivered only by Group Policy (or AD Enterprise) is also written to the Registry store, so a
     Group Policy refresh cannot make it disappear for a moment (KB4560600).
-  - A certificate in the Registry Root store whose signature provably does not verify with its own key
-    (a subordinate CA, or a key-rollover cross certificate) is copied to the Registry C(CA) store and then
-    removed from C(Root) (KB2795828). When the self-signature cannot be checked (for example MD2) it is
+  - A certificate in the Registry Root store that is provably not self-signed (issued under another name,
+    or a key-rollover cross certificate signed by the other key) is copied to the Registry C(CA) store and
+    then removed from C(Root) (KB2795828). When the self-signature cannot be checked (for example MD2) it is
     only reported.
   - Adds always happen before removes, and every certificate is backed up on the controller before it is
     removed, so an interrupted run never loses a certificate; a rerun converges.
