@@ -568,15 +568,9 @@ class Certificate:
 
     @cached_property
     def _tbs(self) -> bytes:
-        """The TBSCertificate exactly as signed: sliced from the DER (the library would re-encode it)."""
-        try:
-            start, _end = _tlv(self.der, 0)
-            tbs = self.der[start : _tlv(self.der, start)[1]]
-        except IndexError:
-            tbs = b""
-        if tbs[:1] != b"\x30":
-            return self.cert.tbs_certificate_bytes
-        return tbs
+        """The TBSCertificate exactly as signed: sliced from the DER the library has already parsed."""
+        start, _end = _tlv(self.der, 0)
+        return self.der[start : _tlv(self.der, start)[1]]
 
     @cached_property
     def subject(self) -> str:

@@ -38,8 +38,8 @@ class Chain:
 
 
 def _is_root(cert: Certificate) -> bool:
-    """Self-signed, or self-issued with a signature nobody can check."""
-    return cert.self_signed is True or (cert.self_signed is None and cert.self_issued)
+    """Self-signed, or self-issued with a signature nobody can check (self_signed None)."""
+    return cert.self_signed is not False
 
 
 def _candidates(cert: Certificate, by_subject: dict[str, list[Certificate]]) -> list[Certificate]:
