@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 import struct
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from ._errors import PkiInputError
@@ -38,17 +39,16 @@ def sha1_hex(data: bytes) -> str:
     return hashlib.sha1(data, usedforsecurity=False).hexdigest().upper()
 
 
-def decode_records(blob: bytes, source: str) -> list[BlobRecord]:
-    """Split a blob into its records; truncated, overlong or wrongly encoded records are errors."""
-    records: list[BlobRecord] = []
+def _records(blob: bytes, source: str) -> Iterator[tuple[int, int, int, int]]:
+    """(record number, prop_id, data start, data end) of each record; a malformed record is an error."""
     offset = 0
     index = 0
-    while offset < len(blob):
+    size = len(blob)
+    while offset < size:
         index += 1
-        remaining = len(blob) - offset
-        if remaining < _HEADER.size:
+        if size - offset < _HEADER.size:
             raise PkiInputError(
-                source, f"record {index} is truncated: {remaining} bytes left, a record header needs 12"
+                source, f"record {index} is truncated: {size - offset} bytes left, a record header needs 12"
             )
         prop_id, encoding, length = _HEADER.unpack_from(blob, offset)
         offset += _HEADER.size
@@ -56,29 +56,34 @@ def decode_records(blob: bytes, source: str) -> list[BlobRecord]:
             raise PkiInputError(
                 source, f"record {index} (property {prop_id}) has encoding {encoding}, expected 1"
             )
-        if length > len(blob) - offset:
-            raise PkiInputError(
-                source, f"record {index} declares {length} bytes but {len(blob) - offset} remain"
-            )
-        records.append(BlobRecord(prop_id, bytes(blob[offset : offset + length])))
+        if length > size - offset:
+            raise PkiInputError(source, f"record {index} declares {length} bytes but {size - offset} remain")
+        yield index, prop_id, offset, offset + length
         offset += length
-    return records
+
+
+def decode_records(blob: bytes, source: str) -> list[BlobRecord]:
+    """Split a blob into its records; truncated, overlong or wrongly encoded records are errors."""
+    return [BlobRecord(prop_id, bytes(blob[start:end])) for _n, prop_id, start, end in _records(blob, source)]
 
 
 def _decode_element(blob: bytes, source: str, content_prop: int, what: str, key_name: str | None) -> bytes:
-    records = decode_records(blob, source)
-    by_id: dict[int, bytes] = {}
-    for number, record in enumerate(records, start=1):
-        if record.prop_id in by_id and record.prop_id in (PROP_SHA1_HASH, content_prop):
-            raise PkiInputError(source, f"record {number} repeats property {record.prop_id}")
-        by_id.setdefault(record.prop_id, record.data)
-    if content_prop not in by_id:
+    declared: bytes | None = None
+    der: bytes | None = None
+    for number, prop_id, start, end in _records(blob, source):
+        if prop_id == PROP_SHA1_HASH:
+            if declared is not None:
+                raise PkiInputError(source, f"record {number} repeats property {prop_id}")
+            declared = bytes(blob[start:end])
+        elif prop_id == content_prop:
+            if der is not None:
+                raise PkiInputError(source, f"record {number} repeats property {prop_id}")
+            der = bytes(blob[start:end])
+    if der is None:
         raise PkiInputError(source, f"no property {content_prop} ({what} DER) in the blob")
-    der = by_id[content_prop]
     if not der:
         raise PkiInputError(source, f"property {content_prop} ({what} DER) is empty")
     actual = sha1_hex(der)
-    declared = by_id.get(PROP_SHA1_HASH)
     if declared is not None and declared.hex().upper() != actual:
         raise PkiInputError(
             source, f"property 3 (SHA-1) is {declared.hex().upper()} but the {what} hashes to {actual}"
