@@ -508,6 +508,88 @@ def _escape_value(value: str) -> str:
     return value
 
 
+# ------------------------------------------------------------------------------ extension facts
+class _ExtensionFact(Generic[_T]):
+    """A Certificate fact from its extensions: reading one reads them all (Certificate._read_extensions)."""
+
+    def __init__(self, doc: str) -> None:
+        """Describe the fact."""
+        self.__doc__ = doc
+        self.name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        """The instance attribute the fact is stored under."""
+        self.name = name
+
+    @overload
+    def __get__(self, obj: None, owner: type | None = None) -> _ExtensionFact[_T]: ...
+
+    @overload
+    def __get__(self, obj: object, owner: type | None = None) -> _T: ...
+
+    def __get__(self, obj: object | None, owner: type | None = None) -> _T | _ExtensionFact[_T]:
+        """Read the extensions once; afterwards the instance attribute answers without this descriptor."""
+        if obj is None:
+            return self
+        obj._read_extensions()  # type: ignore[attr-defined]
+        value: _T = obj.__dict__[self.name]
+        return value
+
+
+_EXTENSION_DEFAULTS: dict[str, Any] = {
+    "basic_constraints": None,
+    "key_usage": None,
+    "eku_present": False,
+    "ekus": (),
+    "dns_names": (),
+    "ski": None,
+    "aki": None,
+}
+
+
+def _read_basic_constraints(value: Any, facts: dict[str, Any]) -> None:
+    facts["basic_constraints"] = value
+
+
+def _read_key_usage(value: Any, facts: dict[str, Any]) -> None:
+    names = [name for name in _KEY_USAGES if getattr(value, name)]
+    if value.key_agreement:  # encipher_only / decipher_only are defined only with key agreement
+        names += [name for name in ("encipher_only", "decipher_only") if getattr(value, name)]
+    facts["key_usage"] = tuple(names)
+
+
+def _read_extended_key_usage(value: Any, facts: dict[str, Any]) -> None:
+    facts["eku_present"] = True
+    facts["ekus"] = tuple(oid.dotted_string for oid in value)
+
+
+def _read_subject_alt_name(value: Any, facts: dict[str, Any]) -> None:
+    facts["dns_names"] = tuple(name.value for name in value if isinstance(name, x509.DNSName))
+
+
+def _read_subject_key_identifier(value: Any, facts: dict[str, Any]) -> None:
+    facts["ski"] = value.digest.hex().upper()
+
+
+def _read_authority_key_identifier(value: Any, facts: dict[str, Any]) -> None:
+    key_id = value.key_identifier
+    facts["aki"] = bytes(key_id).hex().upper() if key_id is not None else None
+
+
+_EXTENSION_READERS: dict[Any, Callable[[Any, dict[str, Any]], None]] = (
+    {
+        ExtensionOID.BASIC_CONSTRAINTS: _read_basic_constraints,
+        ExtensionOID.KEY_USAGE: _read_key_usage,
+        ExtensionOID.EXTENDED_KEY_USAGE: _read_extended_key_usage,
+        ExtensionOID.SUBJECT_ALTERNATIVE_NAME: _read_subject_alt_name,
+        ExtensionOID.SUBJECT_KEY_IDENTIFIER: _read_subject_key_identifier,
+        ExtensionOID.AUTHORITY_KEY_IDENTIFIER: _read_authority_key_identifier,
+    }
+    if HAS_CRYPTOGRAPHY
+    else {}
+)
+
+
 # ------------------------------------------------------------------------------------- certificate
 class Certificate:
     """One X.509 certificate: the DER plus derived facts, each computed once."""
@@ -635,24 +717,38 @@ class Certificate:
         return days_until(self.not_after, now)
 
     # extensions
-    @cached_property
-    def _extensions(self) -> dict[x509.ObjectIdentifier, Any]:
-        return {extension.oid: extension.value for extension in self.cert.extensions}
+    def _read_extensions(self) -> None:
+        """Every extension fact below, in one pass over the parsed extensions (absent: the default)."""
+        facts = self.__dict__
+        facts.update(_EXTENSION_DEFAULTS)
+        for extension in self.cert.extensions:
+            reader = _EXTENSION_READERS.get(extension.oid)
+            if reader is not None:
+                reader(extension.value, facts)
 
-    def _extension(self, oid: x509.ObjectIdentifier) -> Any:
-        return self._extensions.get(oid)
+    basic_constraints: _ExtensionFact[x509.BasicConstraints | None] = _ExtensionFact(
+        "The basicConstraints extension, or None when absent."
+    )
+    key_usage: _ExtensionFact[tuple[str, ...] | None] = _ExtensionFact(
+        "Key usage names set (e.g. key_cert_sign, crl_sign), None when the extension is absent."
+    )
+    eku_present: _ExtensionFact[bool] = _ExtensionFact(
+        "Whether the certificate has an extendedKeyUsage extension (absent means any purpose)."
+    )
+    ekus: _ExtensionFact[tuple[str, ...]] = _ExtensionFact(
+        "Extended key usage OIDs, dotted; empty when the extension is absent (see eku_present)."
+    )
+    dns_names: _ExtensionFact[tuple[str, ...]] = _ExtensionFact("DNS names of the subjectAltName extension.")
+    ski: _ExtensionFact[str | None] = _ExtensionFact("Subject key identifier, uppercase hex, or None.")
+    aki: _ExtensionFact[str | None] = _ExtensionFact(
+        "Authority key identifier (keyIdentifier), uppercase hex, or None."
+    )
 
     @cached_property
     def self_issued(self) -> bool:
         """Subject and issuer are the same name (says nothing about which key signed it)."""
         issuer_der, subject_der = self._raw_names
         return issuer_der == subject_der or self.subject_key == self.issuer_key
-
-    @cached_property
-    def basic_constraints(self) -> x509.BasicConstraints | None:
-        """The basicConstraints extension, or None when absent."""
-        value: x509.BasicConstraints | None = self._extension(ExtensionOID.BASIC_CONSTRAINTS)
-        return value
 
     @cached_property
     def is_ca(self) -> bool:
@@ -665,48 +761,6 @@ class Certificate:
     def path_length(self) -> int | None:
         """basicConstraints pathLenConstraint, None when absent or unlimited."""
         return self.basic_constraints.path_length if self.basic_constraints is not None else None
-
-    @cached_property
-    def key_usage(self) -> tuple[str, ...] | None:
-        """Key usage names set (e.g. key_cert_sign, crl_sign), None when the extension is absent."""
-        value = self._extension(ExtensionOID.KEY_USAGE)
-        if value is None:
-            return None
-        names = [name for name in _KEY_USAGES if getattr(value, name)]
-        if value.key_agreement:
-            names += [name for name in ("encipher_only", "decipher_only") if getattr(value, name)]
-        return tuple(names)
-
-    @cached_property
-    def eku_present(self) -> bool:
-        """Whether the certificate has an extendedKeyUsage extension (absent means any purpose)."""
-        return self._extension(ExtensionOID.EXTENDED_KEY_USAGE) is not None
-
-    @cached_property
-    def ekus(self) -> tuple[str, ...]:
-        """Extended key usage OIDs, dotted; empty when the extension is absent (see eku_present)."""
-        value = self._extension(ExtensionOID.EXTENDED_KEY_USAGE)
-        return tuple(oid.dotted_string for oid in value) if value is not None else ()
-
-    @cached_property
-    def dns_names(self) -> tuple[str, ...]:
-        """DNS names of the subjectAltName extension."""
-        value = self._extension(ExtensionOID.SUBJECT_ALTERNATIVE_NAME)
-        return tuple(value.get_values_for_type(x509.DNSName)) if value is not None else ()
-
-    @cached_property
-    def ski(self) -> str | None:
-        """Subject key identifier, uppercase hex, or None."""
-        value = self._extension(ExtensionOID.SUBJECT_KEY_IDENTIFIER)
-        return value.digest.hex().upper() if value is not None else None
-
-    @cached_property
-    def aki(self) -> str | None:
-        """Authority key identifier (keyIdentifier), uppercase hex, or None."""
-        value = self._extension(ExtensionOID.AUTHORITY_KEY_IDENTIFIER)
-        if value is None or value.key_identifier is None:
-            return None
-        return bytes(value.key_identifier).hex().upper()
 
     # keys and signatures
     @cached_property
@@ -730,9 +784,8 @@ class Certificate:
     @cached_property
     def key_identifier(self) -> bytes | None:
         """Windows' key identifier (blob property 20): the SKI extension, else SHA-1 of the SPKI DER."""
-        value = self._extension(ExtensionOID.SUBJECT_KEY_IDENTIFIER)
-        if value is not None:
-            return bytes(value.digest)
+        if self.ski is not None:
+            return bytes.fromhex(self.ski)
         if self.spki_der is None:
             return None
         return hashlib.sha1(self.spki_der, usedforsecurity=False).digest()

@@ -7,9 +7,12 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
+import ipaddress
 import json
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
 
 from ansible_collections.sfb.pki.plugins.module_utils import _blob, _certs
 from ansible_collections.sfb.pki.plugins.module_utils._blob import encode_certificate_blob
@@ -183,6 +186,38 @@ def test_key_agreement_usages_and_no_extensions(now):
     assert bare.key_usage is None
     assert bare.is_ca is False  # v3, no basicConstraints: not a CA even though self-issued
     assert bare.describe(now)["key_usage"] is None
+
+
+def test_extension_facts_keep_dns_names_only_and_aki_without_key_id():
+    key = pf.new_key("ecdsa")
+    name = x509.Name.from_rfc4514_string("CN=mixed")
+    san = x509.SubjectAlternativeName(
+        [
+            x509.RFC822Name("admin@contoso.com"),
+            x509.DNSName("a.contoso.com"),
+            x509.IPAddress(ipaddress.ip_address("192.0.2.7")),
+            x509.DNSName("b.contoso.com"),
+        ]
+    )
+    # an AKI naming the issuer and serial but no key identifier (RFC 5280 4.2.1.1 allows it)
+    aki = x509.AuthorityKeyIdentifier(None, [x509.DirectoryName(name)], 7)
+    built = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(7)
+        .not_valid_before(dt.datetime(2026, 1, 1, tzinfo=UTC))
+        .not_valid_after(dt.datetime(2027, 1, 1, tzinfo=UTC))
+        .add_extension(san, critical=False)
+        .add_extension(aki, critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    cert = Certificate(built.public_bytes(serialization.Encoding.DER), built)  # not through from_der
+    assert cert.dns_names == ("a.contoso.com", "b.contoso.com")
+    assert cert.aki is None and cert.ski is None
+    assert cert.eku_present is False and cert.ekus == () and cert.key_usage is None
+    assert cert.basic_constraints is None and cert.is_ca is False
 
 
 def test_serial_keeps_der_bytes():
