@@ -9,7 +9,7 @@ a root: unknown is never treated as "not a root". Validity dates are not judged 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from ._certs import Certificate, verify_signed_by
@@ -42,16 +42,14 @@ def _is_root(cert: Certificate) -> bool:
     return cert.self_signed is not False
 
 
-def _candidates(cert: Certificate, by_subject: dict[str, list[Certificate]]) -> list[Certificate]:
-    found = [c for c in by_subject.get(cert.issuer_key, []) if c.thumbprint != cert.thumbprint]
-
+def _rank(aki: str | None) -> Callable[[Certificate], tuple[int, int, float]]:
     def rank(candidate: Certificate) -> tuple[int, int, float]:
         """AKI = SKI first, then self-signed, then the longest lived."""
-        aki_match = 0 if cert.aki is not None and candidate.ski == cert.aki else 1
+        aki_match = 0 if aki is not None and candidate.ski == aki else 1
         root_first = 0 if candidate.self_signed else 1
         return (aki_match, root_first, -candidate.not_after.timestamp())
 
-    return sorted(found, key=rank)
+    return rank
 
 
 class ChainPool:
@@ -62,11 +60,21 @@ class ChainPool:
         self.by_subject: dict[str, list[Certificate]] = {}
         for candidate in certificates:
             self.by_subject.setdefault(candidate.subject_key, []).append(candidate)
+        self._ranked: dict[tuple[str, str | None], list[Certificate]] = {}
+
+    def candidates(self, cert: Certificate) -> list[Certificate]:
+        """The pool's certificates named as cert's issuer, best first; ranked once per issuer name and AKI."""
+        key = (cert.issuer_key, cert.aki)
+        ranked = self._ranked.get(key)
+        if ranked is None:
+            ranked = sorted(self.by_subject.get(cert.issuer_key, []), key=_rank(cert.aki))
+            self._ranked[key] = ranked
+        return [c for c in ranked if c.thumbprint != cert.thumbprint]
 
 
 def build_chain(cert: Certificate, pool: Iterable[Certificate] | ChainPool) -> Chain:
     """Build cert's chain through `pool` to a root; report the certificate and reason where it breaks."""
-    by_subject = (pool if isinstance(pool, ChainPool) else ChainPool(pool)).by_subject
+    pool = pool if isinstance(pool, ChainPool) else ChainPool(pool)
     chain = [cert]
     seen = {cert.thumbprint}
     unverified: list[str] = []
@@ -78,13 +86,14 @@ def build_chain(cert: Certificate, pool: Iterable[Certificate] | ChainPool) -> C
             return Chain(tuple(chain), current, True, None, tuple(unverified))
         if len(chain) > MAX_DEPTH:
             return _broken(chain, unverified, f"chain is longer than {MAX_DEPTH} certificates")
-        candidates = _candidates(current, by_subject)
-        where = f"{current.subject} ({current.thumbprint})"
+        candidates = pool.candidates(current)
         if not candidates:
-            return _broken(chain, unverified, f"issuer {current.issuer} of {where} is not in the pool")
+            return _broken(
+                chain, unverified, f"issuer {current.issuer} of {_where(current)} is not in the pool"
+            )
         fresh = [c for c in candidates if c.thumbprint not in seen]
         if not fresh:
-            return _broken(chain, unverified, f"issuers of {where} loop back into the chain")
+            return _broken(chain, unverified, f"issuers of {_where(current)} loop back into the chain")
         issuer: Certificate | None = None
         unknown: Certificate | None = None
         for candidate in fresh:
@@ -102,13 +111,17 @@ def build_chain(cert: Certificate, pool: Iterable[Certificate] | ChainPool) -> C
             return _broken(
                 chain,
                 unverified,
-                f"signature of {where} does not verify with the key of "
+                f"signature of {_where(current)} does not verify with the key of "
                 f"{'the' if count == 1 else f'any of the {count}'} certificate{'s' if count > 1 else ''} "
                 f"named {current.issuer} in the pool",
             )
         chain.append(issuer)
         seen.add(issuer.thumbprint)
         current = issuer
+
+
+def _where(cert: Certificate) -> str:
+    return f"{cert.subject} ({cert.thumbprint})"
 
 
 def _broken(chain: list[Certificate], unverified: list[str], error: str) -> Chain:

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from ansible_collections.sfb.pki.plugins.module_utils._certs import Certificate, load_certificate
-from ansible_collections.sfb.pki.plugins.module_utils._chain import MAX_DEPTH, build_chain
+from ansible_collections.sfb.pki.plugins.module_utils._chain import MAX_DEPTH, ChainPool, build_chain
 from tests.support import pkifactory as pf
 
 
@@ -106,3 +106,22 @@ def test_depth_limit():
     chain = build_chain(certs[-1], certs)
     assert chain.complete is False and "longer than" in chain.error
     assert build_chain(certs[5], certs).complete
+
+
+def test_shared_pool_ranks_issuers_by_each_certificates_aki():
+    # a CA renewed with a new key: two issuing CA certificates with one name, each signing one leaf
+    root = pf.root_ca("CN=Renewal Root")
+    old_item = pf.sub_ca(root, "CN=Renewed Issuing CA")
+    new_item = pf.sub_ca(root, "CN=Renewed Issuing CA")
+    old_sub, new_sub = c(old_item), c(new_item)
+    leaf_old, leaf_new = (
+        c(pf.leaf(old_item, "CN=old.contoso.com")),
+        c(pf.leaf(new_item, "CN=new.contoso.com")),
+    )
+    pool = ChainPool([c(root), old_sub, new_sub])
+    assert pool.candidates(leaf_old)[0] == old_sub
+    assert pool.candidates(leaf_new)[0] == new_sub
+    assert build_chain(leaf_new, pool).certificates[1] == new_sub
+    # a certificate is never its own issuer candidate
+    self_named = c(pf.root_ca("CN=Renewed Issuing CA"))
+    assert self_named not in ChainPool([self_named, old_sub]).candidates(self_named)
