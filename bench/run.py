@@ -124,6 +124,8 @@ def render(results: dict[str, Any]) -> str:
             f"{_fmt(1e6 * b['floor_seconds'] / b['certificates'], 1)} |",
             f"| reference | {b['issuer_label']} | {_fmt(b['issuer_seconds'], 4)} | "
             f"{_fmt(1e6 * b['issuer_seconds'] / b['certificates'], 1)} |",
+            f"| library calls | {b['library_label']} | {_fmt(b['library_seconds'], 4)} | "
+            f"{_fmt(1e6 * b['library_seconds'] / b['certificates'], 1)} |",
             f"| sfb.pki | {b['product_label']} | {_fmt(b['product_seconds'], 4)} | "
             f"{_fmt(1e6 * b['product_seconds'] / b['certificates'], 1)} |",
         ]
@@ -140,6 +142,11 @@ def render(results: dict[str, Any]) -> str:
             "The reference row verifies each signature with its issuer's key instead of its own, as "
             f"checking a chain link must: {_fmt(b['issuer_ratio'])}x the floor. The rest of the sfb.pki "
             "time is the per-certificate work in Python (blob decode, facts, chains, findings).",
+            "",
+            "The library-calls row makes, with no logic around them, the cryptography and hashlib calls "
+            f"the facts rest on: {_fmt(b['library_ratio'])}x the floor by itself. sfb.pki takes "
+            f"{_fmt(b['product_over_library'])}x the library-calls row; the difference is its own "
+            "Python (blob records, names, facts, chains, findings).",
         ]
     else:
         lines.append(f"{b['status']}: {b['reason']}")

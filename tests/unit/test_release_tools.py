@@ -177,3 +177,24 @@ def test_bench_part_with_a_missing_prerequisite_says_so(
     assert "not available yet: playbooks/no_such_audit.yml" in run.render(
         {"when": "now", "machine": "m", "python": "3.11", "repeat": 1, "a": result, "b": result, "c": result}
     )
+
+
+def test_library_calls_row_verifies_with_the_issuer_key_and_is_rendered() -> None:
+    from bench import controller, corpus, run
+
+    root = pf.root_ca("CN=Bench Library Root")
+    sub = pf.sub_ca(root, "CN=Bench Library CA", key_type="ecdsa")
+    leaf = pf.leaf(sub, "CN=library.bench.example")
+    entries = [corpus.Entry(i.der, i.blob, i.thumbprint, "CA", "registry") for i in (root, sub, leaf)]
+    keys = controller.issuer_keys(entries)
+    texts = [base64.b64encode(entry.blob).decode() for entry in entries]
+    assert controller.library_calls(texts, entries, keys) == 3
+    assert controller.library_calls(texts, entries, [keys[0]] * 3) == 2  # the leaf is not signed by the root
+    b = {**controller.measure(entries, repeat=1), "status": "ok"}
+    assert b["library_verified"] == 3 and b["library_ratio"] > 0 and b["product_over_library"] > 0
+    missing = {"status": "not available yet", "reason": "test"}
+    text = run.render(
+        {"when": "now", "machine": "m", "python": "3.11", "repeat": 1, "a": missing, "b": b, "c": missing}
+    )
+    assert "| library calls | the library calls the facts rest on" in text
+    assert "x the library-calls row" in text
