@@ -509,29 +509,16 @@ def _escape_value(value: str) -> str:
 
 
 # ------------------------------------------------------------------------------ extension facts
-class _ExtensionFact(Generic[_T]):
+class _ExtensionFact(cached_property[_T]):
     """A Certificate fact from its extensions: reading one reads them all (Certificate._read_extensions)."""
 
     def __init__(self, doc: str) -> None:
-        """Describe the fact."""
+        """Describe the fact; its name comes from the attribute it is assigned to."""
+        super().__init__(self._read)
         self.__doc__ = doc
-        self.name = ""
 
-    def __set_name__(self, owner: type, name: str) -> None:
-        """The instance attribute the fact is stored under."""
-        self.name = name
-
-    @overload
-    def __get__(self, obj: None, owner: type | None = None) -> _ExtensionFact[_T]: ...
-
-    @overload
-    def __get__(self, obj: object, owner: type | None = None) -> _T: ...
-
-    def __get__(self, obj: object | None, owner: type | None = None) -> _T | _ExtensionFact[_T]:
-        """Read the extensions once; afterwards the instance attribute answers without this descriptor."""
-        if obj is None:
-            return self
-        obj._read_extensions()  # type: ignore[attr-defined]
+    def _read(self, obj: Any) -> _T:
+        obj._read_extensions()
         value: _T = obj.__dict__[self.name]
         return value
 
