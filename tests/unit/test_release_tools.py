@@ -11,6 +11,7 @@ import sys
 import textwrap
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 
@@ -131,13 +132,20 @@ def test_own_key_verify_tells_roots_from_issued_certificates() -> None:
     assert controller.own_key_verify(leaf.cert) is False
 
 
-def test_issuer_floor_verifies_each_link_with_the_issuer_key() -> None:
-    from bench import controller, corpus
+def _root_sub_leaf(label: str) -> list[Any]:
+    """Corpus entries of a three-link chain: an RSA root, an ECDSA issuing CA under it, a leaf under that."""
+    from bench import corpus
 
-    root = pf.root_ca("CN=Bench Link Root")
-    sub = pf.sub_ca(root, "CN=Bench Link CA", key_type="ecdsa")
-    leaf = pf.leaf(sub, "CN=link.bench.example")
-    entries = [corpus.Entry(i.der, i.blob, i.thumbprint, "CA", "registry") for i in (root, sub, leaf)]
+    root = pf.root_ca(f"CN=Bench {label} Root")
+    sub = pf.sub_ca(root, f"CN=Bench {label} CA", key_type="ecdsa")
+    leaf = pf.leaf(sub, f"CN={label.lower()}.bench.example")
+    return [corpus.Entry(i.der, i.blob, i.thumbprint, "CA", "registry") for i in (root, sub, leaf)]
+
+
+def test_issuer_floor_verifies_each_link_with_the_issuer_key() -> None:
+    from bench import controller
+
+    entries = _root_sub_leaf("Link")
     keys = controller.issuer_keys(entries)
     assert controller.issuer_floor(entries, keys) == 3
     assert controller.issuer_floor(entries, [keys[0]] * 3) == 2  # the leaf is not signed by the root
@@ -180,12 +188,9 @@ def test_bench_part_with_a_missing_prerequisite_says_so(
 
 
 def test_library_calls_row_verifies_with_the_issuer_key_and_is_rendered() -> None:
-    from bench import controller, corpus, run
+    from bench import controller, run
 
-    root = pf.root_ca("CN=Bench Library Root")
-    sub = pf.sub_ca(root, "CN=Bench Library CA", key_type="ecdsa")
-    leaf = pf.leaf(sub, "CN=library.bench.example")
-    entries = [corpus.Entry(i.der, i.blob, i.thumbprint, "CA", "registry") for i in (root, sub, leaf)]
+    entries = _root_sub_leaf("Library")
     keys = controller.issuer_keys(entries)
     texts = [base64.b64encode(entry.blob).decode() for entry in entries]
     assert controller.library_calls(texts, entries, keys) == 3
