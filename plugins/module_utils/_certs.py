@@ -44,6 +44,8 @@ else:
         message="Parsed a serial number which wasn't positive",
         category=CryptographyDeprecationWarning,
     )
+    # So are names with attributes longer than X.520's upper bounds (some national roots' O= values).
+    warnings.filterwarnings("ignore", message="Attribute's length must be", category=UserWarning)
 
 _T = TypeVar("_T")
 
@@ -191,7 +193,14 @@ def _text_bom(raw: bytes) -> bytes:
 
 
 def _is_der_sequence(raw: bytes) -> bool:
-    """A single DER SEQUENCE whose declared length is exactly the input (text never looks like this)."""
+    """A single DER SEQUENCE whose declared length is exactly the input (text never looks like this).
+
+    Hand-written on purpose: it picks the input format before any parser runs, and reads only the
+    outer tag and length, never X.509 content. `cryptography` has no probe that says "binary DER"
+    for a certificate, a CRL and a PKCS #7 bundle alike without parsing each, and text that happens
+    to start with 0x30 (a .reg export "30,82,...") must not be taken for DER. Tested against
+    `cryptography` on every fixture (tests/unit/module_utils/test_certs.py).
+    """
     if len(raw) < 4 or raw[0] != 0x30 or raw[1] < 0x81 or raw[1] > 0x84:
         return False
     count = raw[1] & 0x7F
@@ -265,24 +274,27 @@ def load_certificates(data: bytes | str, source: str) -> list[Certificate]:
     items = extract_der(data, source, _CERT_LABELS, "certificate", _blob_cert)
     certs: list[Certificate] = []
     for der, name in items:
-        if _PKCS7_SIGNED_DATA in der[:32]:
-            certs.extend(_from_pkcs7(der, name))
-        else:
+        try:
             certs.append(Certificate.from_der(der, name))
+        except PkiInputError as err:
+            certs.extend(_from_pkcs7(der, name, err))
     return certs
 
 
 _CERT_LABELS = ("CERTIFICATE", "X509 CERTIFICATE", "TRUSTED CERTIFICATE", "PKCS7", "CMS")
-# DER of the OID 1.2.840.113549.1.7.2 (PKCS #7 signedData): a .p7b chain export starts with it.
-_PKCS7_SIGNED_DATA = bytes.fromhex("06092a864886f70d010702")
 
 
-def _from_pkcs7(der: bytes, source: str) -> list[Certificate]:
-    """The certificates of a PKCS #7 bundle (.p7b, "Cryptographic Message Syntax" chain export)."""
+def _from_pkcs7(der: bytes, source: str, not_a_certificate: PkiInputError) -> list[Certificate]:
+    """The certificates of a PKCS #7 bundle (.p7b, "Cryptographic Message Syntax" chain export).
+
+    Called for DER that did not load as one certificate; when it is no bundle either, the error names both.
+    """
     try:
         bundle = pkcs7.load_der_pkcs7_certificates(der)
     except ValueError as exc:
-        raise PkiInputError(source, f"is not a valid PKCS #7 certificate bundle: {exc}") from None
+        raise PkiInputError(
+            source, f"{not_a_certificate.fault}, nor a valid PKCS #7 certificate bundle: {exc}"
+        ) from None
     if not bundle:
         raise PkiInputError(source, "is a PKCS #7 bundle without certificates")
     return [
@@ -397,115 +409,17 @@ def verify_signed_by(child: Certificate, issuer: Certificate) -> bool | None:
     return verdicts[issuer.thumbprint]
 
 
-def _tlv(data: bytes, pos: int) -> tuple[int, int]:
-    """(content start, end) of the DER element at `pos` (input already validated by the parser)."""
-    length = data[pos + 1]
-    start = pos + 2
-    if length & 0x80:
-        count = length & 0x7F
-        length = int.from_bytes(data[start : start + count], "big")
-        start += count
-    return start, start + length
+_NAME_TEXT: dict[x509.Name, str] = {}
 
 
-def _tbs_names(tbs: bytes) -> tuple[bytes, bytes]:
-    """Issuer and subject Name DER of a TBSCertificate (RFC 5280 4.1)."""
-    pos, _unused = _tlv(tbs, 0)
-    if tbs[pos] == 0xA0:  # [0] version
-        pos = _tlv(tbs, pos)[1]
-    pos = _tlv(tbs, pos)[1]  # serialNumber
-    pos = _tlv(tbs, pos)[1]  # signature
-    issuer_end = _tlv(tbs, pos)[1]
-    issuer = tbs[pos:issuer_end]
-    subject_start = _tlv(tbs, issuer_end)[1]  # validity
-    return issuer, tbs[subject_start : _tlv(tbs, subject_start)[1]]
-
-
-_NAME_TEXT: dict[bytes, str] = {}
-
-# Short names cryptography's rfc4514_string uses, by attribute-type OID content bytes.
-_SHORT_NAMES: dict[bytes, str] = {
-    bytes.fromhex("550403"): "CN",
-    bytes.fromhex("550407"): "L",
-    bytes.fromhex("550408"): "ST",
-    bytes.fromhex("55040a"): "O",
-    bytes.fromhex("55040b"): "OU",
-    bytes.fromhex("550406"): "C",
-    bytes.fromhex("550409"): "STREET",
-    bytes.fromhex("0992268993f22c640119"): "DC",
-    bytes.fromhex("0992268993f22c640101"): "UID",
-}
-# UTF8String, PrintableString, IA5String: the string types of nearly every real name.
-_STRING_CODECS = {0x0C: "utf-8", 0x13: "ascii", 0x16: "ascii"}
-
-
-def _rendered_name(der: bytes, name: Callable[[], x509.Name]) -> str:
-    """RFC 4514 text of an encoded Name, remembered by its bytes (a store repeats its issuers).
-
-    Common names are rendered straight from the DER, exactly as cryptography's rfc4514_string()
-    would; anything unusual (multi-valued RDNs, other string types) is left to cryptography.
-    """
-    text = _NAME_TEXT.get(der)
+def _name_text(name: x509.Name) -> str:
+    """RFC 4514 text of a parsed name (cryptography's rendering), remembered: a store repeats its issuers."""
+    text = _NAME_TEXT.get(name)
     if text is None:
         if len(_NAME_TEXT) >= 4096:
             _NAME_TEXT.clear()
-        text = _render_name(der)
-        if text is None:
-            text = name().rfc4514_string()
-        _NAME_TEXT[der] = text
+        text = _NAME_TEXT[name] = name.rfc4514_string()
     return text
-
-
-def _render_name(der: bytes) -> str | None:
-    """RFC 4514 text of a Name DER, or None when it holds something only the library should judge."""
-    try:
-        start, end = _tlv(der, 0)
-        parts: list[str] = []
-        pos = start
-        while pos < end:
-            set_start, set_end = _tlv(der, pos)
-            seq_start, seq_end = _tlv(der, set_start)
-            if der[pos] != 0x31 or der[set_start] != 0x30 or seq_end != set_end:
-                return None  # not a single-valued RDN
-            oid_start, oid_end = _tlv(der, seq_start)
-            value_start, value_end = _tlv(der, oid_end)
-            codec = _STRING_CODECS.get(der[oid_end])
-            if der[seq_start] != 0x06 or codec is None or value_end != seq_end:
-                return None
-            oid = der[oid_start:oid_end]
-            label = _SHORT_NAMES.get(oid) or _dotted(oid)
-            parts.append(f"{label}={_escape_value(der[value_start:value_end].decode(codec))}")
-            pos = set_end
-        return ",".join(reversed(parts))
-    except (IndexError, UnicodeDecodeError):
-        return None
-
-
-def _dotted(oid: bytes) -> str:
-    """Dotted text of OID content bytes."""
-    numbers: list[int] = []
-    value = 0
-    for byte in oid:
-        value = (value << 7) | (byte & 0x7F)
-        if not byte & 0x80:
-            numbers.append(value)
-            value = 0
-    first = min(numbers[0] // 40, 2)
-    return ".".join(str(n) for n in (first, numbers[0] - 40 * first, *numbers[1:]))
-
-
-def _escape_value(value: str) -> str:
-    """RFC 4514 section 2.4 escaping, character for character what cryptography does."""
-    if not value:
-        return ""
-    for char in ("\\", '"', "+", ",", ";", "<", ">"):
-        value = value.replace(char, "\\" + char)
-    value = value.replace("\0", "\\00")
-    if value[0] == "#" or (value[0] == " " and len(value) > 1):
-        value = "\\" + value
-    if value[-1] == " ":
-        value = value[:-1] + "\\ "
-    return value
 
 
 # ------------------------------------------------------------------------------ extension facts
@@ -631,25 +545,19 @@ class Certificate:
         return hashlib.sha256(self.der).hexdigest().upper()
 
     @cached_property
-    def _raw_names(self) -> tuple[bytes, bytes]:
-        """(issuer DER, subject DER) sliced from the TBS: byte equality is Windows' name match."""
-        return _tbs_names(self._tbs)
-
-    @cached_property
     def _tbs(self) -> bytes:
-        """The TBSCertificate exactly as signed: sliced from the DER the library has already parsed."""
-        start, _end = _tlv(self.der, 0)
-        return self.der[start : _tlv(self.der, start)[1]]
+        """The TBSCertificate the signature covers, as the library hands it over."""
+        return self.cert.tbs_certificate_bytes
 
     @cached_property
     def subject(self) -> str:
         """Subject DN, RFC 4514."""
-        return _rendered_name(self._raw_names[1], lambda: self.cert.subject)
+        return _name_text(self.cert.subject)
 
     @cached_property
     def issuer(self) -> str:
         """Issuer DN, RFC 4514."""
-        return _rendered_name(self._raw_names[0], lambda: self.cert.issuer)
+        return _name_text(self.cert.issuer)
 
     @cached_property
     def common_name(self) -> str | None:
@@ -733,9 +641,11 @@ class Certificate:
 
     @cached_property
     def self_issued(self) -> bool:
-        """Subject and issuer are the same name (says nothing about which key signed it)."""
-        issuer_der, subject_der = self._raw_names
-        return issuer_der == subject_der or self.subject_key == self.issuer_key
+        """Subject and issuer are the same name, compared case-insensitively (says nothing about the key).
+
+        Names that Windows finds byte-equal render to the same RFC 4514 text, so this also covers them.
+        """
+        return self.subject_key == self.issuer_key
 
     @cached_property
     def is_ca(self) -> bool:

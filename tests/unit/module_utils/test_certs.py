@@ -23,9 +23,11 @@ from ansible_collections.sfb.pki.plugins.module_utils._certs import (
     verify_signed_by,
 )
 from ansible_collections.sfb.pki.plugins.module_utils._errors import PkiInputError
+from tests.support import certcorpus
 from tests.support import pkifactory as pf
 
 UTC = dt.UTC
+pytestmark = pytest.mark.filterwarnings("ignore:Attribute's length:UserWarning")
 
 
 def cert_of(item: pf.Issued) -> Certificate:
@@ -226,20 +228,58 @@ def test_serial_keeps_der_bytes():
     assert cert_of(pf.certificate("CN=s", serial=0x7F)).serial == "7F"
 
 
-@pytest.mark.parametrize(
-    "make",
-    [
-        pf.md2_root,
-        pf.v1_root,
-        lambda: pf.root_ca("CN=Ed root", key_type="ed25519"),
-        lambda: pf.hierarchy().leaf,
-    ],
-)
-def test_signed_bytes_are_the_tbs_as_encoded(make):
-    item = make()
-    cert = cert_of(item)
-    assert cert._tbs == cert.cert.tbs_certificate_bytes
-    assert item.der.find(cert._tbs) in (3, 4)  # right after the outer SEQUENCE header
+def _tlv(data: bytes, pos: int) -> tuple[int, int]:
+    """(content start, end) of the DER element at `pos`: the test's own reading, to check the library's."""
+    _tag, start, end = pf._read_tlv(data, pos)
+    return start, end
+
+
+def _signed_parts(der: bytes) -> tuple[bytes, bytes, bytes]:
+    """(TBSCertificate, issuer Name, subject Name) as encoded in `der` (RFC 5280 4.1)."""
+    outer, _end = _tlv(der, 0)
+    tbs = der[outer : _tlv(der, outer)[1]]
+    pos = _tlv(tbs, 0)[0]
+    if tbs[pos] == 0xA0:  # [0] version
+        pos = _tlv(tbs, pos)[1]
+    pos = _tlv(tbs, _tlv(tbs, pos)[1])[1]  # serialNumber, signature
+    issuer_end = _tlv(tbs, pos)[1]
+    subject_start = _tlv(tbs, issuer_end)[1]  # validity
+    return tbs, tbs[pos:issuer_end], tbs[subject_start : _tlv(tbs, subject_start)[1]]
+
+
+FIXTURE_CERTIFICATES = certcorpus.every_fixture_certificate()
+
+
+@pytest.mark.parametrize(("label", "der"), FIXTURE_CERTIFICATES, ids=[c[0] for c in FIXTURE_CERTIFICATES])
+def test_every_fixture_through_cryptography(label, der):
+    """The facts that once had hand-written DER shortcuts, checked against the encoded bytes."""
+    cert = Certificate.from_der(der, label)
+    tbs, issuer_der, subject_der = _signed_parts(der)
+    assert cert._tbs == tbs  # the library hands over exactly the bytes the signature covers
+    assert cert.subject == cert.cert.subject.rfc4514_string()
+    assert cert.issuer == cert.cert.issuer.rfc4514_string()
+    if issuer_der == subject_der:  # Windows' byte-equal name match is always self-issued here
+        assert cert.self_issued
+    # format sniffing (the one hand-written DER check left) says DER for every certificate, text never
+    assert _certs._is_der_sequence(der)
+    for text in (base64.b64encode(der), der.hex().encode(), ",".join(f"{b:02x}" for b in der).encode()):
+        assert not _certs._is_der_sequence(text)
+    assert not _certs._is_der_sequence(der + b"\x00")
+    assert not _certs._is_der_sequence(der[:-1])
+    assert load_certificate(der, label).der == der
+
+
+def test_self_signature_checked_over_the_library_tbs(pki, rollover):
+    assert cert_of(pki.root).self_signed is True
+    assert cert_of(pf.md2_root()).self_signed is None  # MD2 cannot be checked, never "not a root"
+    assert cert_of(rollover.old_signed_by_new).self_signed is False
+
+
+def test_name_text_is_remembered_per_name(pki):
+    _certs._NAME_TEXT.clear()
+    leaf, issuing = cert_of(pki.leaf), cert_of(pki.issuing)
+    assert leaf.issuer == issuing.subject == "CN=Contoso Issuing CA 01,O=Contoso"
+    assert {issuing.cert.subject: issuing.subject} == _certs._NAME_TEXT  # one entry for both
 
 
 def test_a_thumbprint_already_checked_is_reused(pki):
@@ -455,7 +495,10 @@ def test_pkcs7_bundle_der_and_pem(pki):
         assert sorted(c.thumbprint for c in certs) == sorted(expected)
     assert load_certificates(der, "chain.p7b")[0].source == "chain.p7b (certificate 1)"
     broken = der[:-40]
-    with pytest.raises(PkiInputError, match=r"chain\.p7b: is not a valid PKCS #7 certificate bundle"):
+    with pytest.raises(
+        PkiInputError,
+        match=r"chain\.p7b: is not a valid DER certificate: .*, nor a valid PKCS #7 certificate bundle",
+    ):
         load_certificates(broken, "chain.p7b")
 
 
