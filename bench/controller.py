@@ -308,6 +308,5 @@ def measure(entries: list[Entry], repeat: int = 5) -> dict[str, Any]:
         "library_verified": library_verified,
         "library_ratio": library_s / floor_s if floor_s else None,
         "product_over_library": product_s / library_s if library_s else None,
-        "goal": 2.0,
         "breakdown": breakdown(entries, repeat),
     }

