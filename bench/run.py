@@ -139,8 +139,8 @@ def render(results: dict[str, Any]) -> str:
         ]
         lines += [
             "",
-            f"{b['certificates']} certificates, best of {results['repeat']} runs each, the rows taking turns. "
-            f"sfb.pki: **{_fmt(b['product_over_library'])}x the library-calls row** "
+            f"{b['certificates']} certificates, best of {results['repeat']} runs each, the rows taking "
+            f"turns. sfb.pki: **{_fmt(b['product_over_library'])}x the library-calls row** "
             f"({_fmt(b['ratio'])}x the floor).",
             "",
             "The library-calls row makes, with no logic around them, the cryptography and hashlib calls "
