@@ -88,7 +88,8 @@ def _walk_crls(node: Any, found: list[Mapping[str, Any]], depth: int = 0) -> Non
             _walk_crls(value, found, depth + 1)
 
 
-def _crls_of(host: str, sections: Mapping[str, Any]) -> list[dict[str, Any]]:
+def _crls_of(sections: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The host's CRLs as JSON-ready records (ISO times): the input of the estate's CRL timeline."""
     found: list[Mapping[str, Any]] = []
     for name in ("ca", "certificates", "crl"):
         _walk_crls(sections.get(name), found)
@@ -104,13 +105,12 @@ def _crls_of(host: str, sections: Mapping[str, Any]) -> list[dict[str, Any]]:
             due = next_update - timedelta(days=CRL_CUSHION_DAYS)
         crls.append(
             {
-                "host": host,
                 "issuer": _text(raw.get("issuer")) or "(unknown issuer)",
                 "thumbprint": raw.get("thumbprint"),
                 "crl_number": raw.get("crl_number"),
-                "this_update": this_update,
-                "next_update": next_update,
-                "refresh_due": due,
+                "this_update": this_update.isoformat(),
+                "next_update": next_update.isoformat(),
+                "refresh_due": due.isoformat(),
                 "explicit_due": explicit,
                 "where": _text(raw.get("path") or raw.get("location") or raw.get("store") or ""),
             }
@@ -118,16 +118,28 @@ def _crls_of(host: str, sections: Mapping[str, Any]) -> list[dict[str, Any]]:
     return crls
 
 
-def _host_entry(name: str, result: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    entry: dict[str, Any] = {"name": name, "status": "ok", "findings": [], "symptoms": []}
+def _timeline_input(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every host's CRL records with parsed times, in host order (the timeline's tie-break order)."""
+    crls = []
+    for entry in entries:
+        for raw in entry.get("crls") or []:
+            times = {key: _parse_time(raw.get(key)) for key in ("this_update", "next_update", "refresh_due")}
+            if None in times.values():
+                raise PkiInputError(f"hosts[{entry['name']}].crls", "a CRL record has no valid times")
+            crls.append({**raw, **times, "host": entry["name"]})
+    return crls
+
+
+def _host_entry(name: str, result: Any) -> dict[str, Any]:
+    entry: dict[str, Any] = {"name": name, "status": "ok", "findings": [], "symptoms": [], "crls": []}
     if not isinstance(result, Mapping):
         entry["status"] = "unreachable"
         entry["error"] = "no host_info result"
-        return entry, []
+        return entry
     if result.get("unreachable") or result.get("failed"):
         entry["status"] = "unreachable" if result.get("unreachable") else "failed"
         entry["error"] = _text(result.get("msg")) or "host_info did not complete"
-        return entry, []
+        return entry
     sections = _sections(result)
     entry["computer_name"] = result.get("computer_name") or sections.get("computer_name")
     raw_findings = result.get("findings")
@@ -140,7 +152,8 @@ def _host_entry(name: str, result: Any) -> tuple[dict[str, Any], list[dict[str, 
     server = sections.get("server_certificates")
     if isinstance(server, Mapping):
         entry["server_certificates"] = list(server.get("certificates") or [])
-    return entry, _crls_of(name, sections)
+    entry["crls"] = _crls_of(sections)
+    return entry
 
 
 def _link_symptoms(hosts: list[dict[str, Any]], days: int | None) -> None:
@@ -237,16 +250,26 @@ def _crl_timeline(crls: list[dict[str, Any]], now: datetime) -> list[dict[str, A
     return rows
 
 
-def build_report(hosts: Mapping[str, Any], now: datetime, events_days: int | None = None) -> dict[str, Any]:
-    """The report.json data for host_info results keyed by inventory host name."""
+def build_report(
+    hosts: Mapping[str, Any], now: datetime, events_days: int | None = None, slice_id: str | None = None
+) -> dict[str, Any]:
+    """The report.json data for host_info results keyed by inventory host name.
+
+    With `slice_id` the report is one slice of a sliced run (AWX `job_slice_count`): the same data,
+    marked with `"slice"`, for `merge_reports` to join with the other slices.
+    """
     if not isinstance(hosts, Mapping):
         raise PkiInputError("hosts", f"must map host names to host_info results, got {type(hosts).__name__}")
-    entries: list[dict[str, Any]] = []
-    crls: list[dict[str, Any]] = []
-    for name in sorted(hosts, key=str):
-        entry, host_crls = _host_entry(str(name), hosts[name])
-        entries.append(entry)
-        crls.extend(host_crls)
+    entries = [_host_entry(str(name), hosts[name]) for name in sorted(hosts, key=str)]
+    report = _assemble(entries, now, events_days)
+    if slice_id:
+        report["slice"] = slice_id
+    return report
+
+
+def _assemble(entries: list[dict[str, Any]], now: datetime, events_days: int | None) -> dict[str, Any]:
+    """Link symptoms across the estate, sort, count and draw the CRL timeline: the estate-wide steps."""
+    crls = _timeline_input(entries)
     _link_symptoms(entries, events_days)
     by_severity: Counter[str] = Counter()
     by_id: Counter[str] = Counter()
@@ -269,10 +292,69 @@ def build_report(hosts: Mapping[str, Any], now: datetime, events_days: int | Non
     return {
         "schema": SCHEMA,
         "generated": now.astimezone(UTC).isoformat(),
+        "events_days": events_days,
         "summary": summary,
         "crl_timeline": _crl_timeline(crls, now),
         "hosts": entries,
     }
+
+
+def _unlinked(entry: Mapping[str, Any], source: str) -> dict[str, Any]:
+    """A report's host entry as it was before the estate-wide linking (what _host_entry made)."""
+    if not isinstance(entry, Mapping) or not isinstance(entry.get("name"), str):
+        raise PkiInputError(source, "a host entry must be a mapping with a name")
+    findings = entry.get("findings") or []
+    symptoms = entry.get("symptoms") or []
+    if not isinstance(findings, list) or not isinstance(symptoms, list):
+        raise PkiInputError(source, f"host {entry['name']}: findings and symptoms must be lists")
+    out = {k: v for k, v in entry.items() if k not in ("worst", "counts")}
+    # Linking added every unexplained_symptom finding and filled observed / explained_by: undo it.
+    out["findings"] = [
+        {**f, "observed": []}
+        for f in findings
+        if isinstance(f, Mapping) and f.get("id") != "unexplained_symptom"
+    ]
+    out["symptoms"] = [
+        {k: v for k, v in s.items() if k != "explained_by"} for s in symptoms if isinstance(s, Mapping)
+    ]
+    return out
+
+
+def merge_reports(
+    reports: list[tuple[str, Mapping[str, Any]]], now: datetime, events_days: int | None = None
+) -> dict[str, Any]:
+    """One estate report from the reports of a sliced run, given as (source, report.json data).
+
+    Every host must appear in exactly one report. The estate-wide steps (symptoms explained by a fault
+    on a host of another slice, the CRL timeline, the summary) are made again over all hosts, so the
+    result equals the report one run over the whole estate would have written, apart from the time.
+    `events_days` defaults to the slices' own (they must agree).
+    """
+    if not reports:
+        raise PkiInputError("merge", "no slice reports to merge")
+    entries: dict[str, dict[str, Any]] = {}
+    where: dict[str, str] = {}
+    windows = set()
+    for source, report in reports:
+        if not isinstance(report, Mapping) or report.get("schema") != SCHEMA:
+            raise PkiInputError(source, f"is not an sfb.pki audit report (schema {SCHEMA})")
+        if not isinstance(report.get("hosts"), list):
+            raise PkiInputError(source, "has no hosts list")
+        windows.add(report.get("events_days"))
+        for number, raw in enumerate(report["hosts"]):
+            entry = _unlinked(raw, f"{source}: hosts[{number}]")
+            name = entry["name"]
+            if name in entries:
+                raise PkiInputError(source, f"host {name} is also in {where[name]}: slices must not overlap")
+            entries[name] = entry
+            where[name] = source
+    if events_days is None:
+        if len(windows) > 1:
+            raise PkiInputError(
+                "merge", f"the slices used different event windows: {sorted(map(str, windows))}"
+            )
+        events_days = windows.pop()
+    return _assemble([entries[name] for name in sorted(entries)], now, events_days)
 
 
 def fail_reached(report: Mapping[str, Any], fail_on: str) -> bool:

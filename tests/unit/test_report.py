@@ -300,3 +300,56 @@ def test_timeline_ignores_unparseable_dates_and_scales_to_today() -> None:
     assert svg.startswith("<svg") and svg.endswith("</svg>")
     assert "today 2026-11-23" in svg
     assert svg.count("<rect") == 1
+
+
+# --- sliced runs ---------------------------------------------------------------------------------
+def _slices(parts: list[list[str]], events_days: int | None = 7) -> list[tuple[str, dict[str, Any]]]:
+    """Slice reports of `_estate()` split into `parts`, written as JSON and read back like files."""
+    estate = _estate()
+    out = []
+    for number, names in enumerate(parts, start=1):
+        data = report.build_report(
+            {n: estate[n] for n in names}, NOW - timedelta(minutes=number), events_days, slice_id=str(number)
+        )
+        assert data["slice"] == str(number)
+        out.append((f"slice{number}/report.json", json.loads(json.dumps(data))))
+    return out
+
+
+@pytest.mark.parametrize(
+    "parts",
+    [
+        [["fe01", "subca", "healthy"], ["fe02", "root", "edge01"]],  # subca's cause is on root, another slice
+        [["root"], ["subca"], ["fe01", "fe02"], ["edge01", "healthy"]],
+        [["edge01", "fe01", "fe02", "healthy", "root", "subca"]],
+    ],
+)
+def test_merged_slices_equal_one_run(parts: list[list[str]]) -> None:
+    single = report.build_report(_estate(), NOW, events_days=7)
+    merged = report.merge_reports(_slices(parts), NOW)
+    assert merged == json.loads(json.dumps(single))
+    assert report.render_html(merged, NOW) == report.render_html(single, NOW)
+
+
+def test_a_slice_alone_misses_the_remote_cause_the_merge_finds() -> None:
+    slices = _slices([["fe01", "subca", "healthy"], ["fe02", "root", "edge01"]])
+    alone = {h["name"]: h for h in slices[0][1]["hosts"]}
+    assert alone["subca"]["symptoms"][0]["explained_by"] == []
+    assert [f["id"] for f in alone["subca"]["findings"]] == ["unexplained_symptom"]
+    merged = {h["name"]: h for h in report.merge_reports(slices, NOW)["hosts"]}
+    assert merged["subca"]["symptoms"][0]["explained_by"][0]["host"] == "root"
+    assert merged["subca"]["findings"] == []
+
+
+def test_merge_refuses_overlap_foreign_data_and_mixed_windows() -> None:
+    with pytest.raises(PkiInputError, match=r"slice2/report\.json: host fe01 is also in slice1/report\.json"):
+        report.merge_reports(_slices([["fe01", "root"], ["fe01"]]), NOW)
+    with pytest.raises(PkiInputError, match=r"x\.json: is not an sfb\.pki audit report"):
+        report.merge_reports([("x.json", {"hosts": []})], NOW)
+    with pytest.raises(PkiInputError, match="no slice reports"):
+        report.merge_reports([], NOW)
+    mixed = _slices([["fe01"]], events_days=7) + _slices([["fe02"]], events_days=14)
+    mixed[1] = ("slice2/report.json", mixed[1][1])
+    with pytest.raises(PkiInputError, match="different event windows"):
+        report.merge_reports(mixed, NOW)
+    assert report.merge_reports(mixed, NOW, events_days=7)["events_days"] == 7
