@@ -13,7 +13,13 @@ from typing import Any
 
 from ansible.module_utils.common.text.converters import to_text
 
-from ansible_collections.sfb.pki.plugins.module_utils._report import build_report, fail_reached, render_html
+from ansible_collections.sfb.pki.plugins.module_utils._errors import PkiInputError
+from ansible_collections.sfb.pki.plugins.module_utils._report import (
+    build_report,
+    fail_reached,
+    merge_reports,
+    render_html,
+)
 from ansible_collections.sfb.pki.plugins.modules.audit_report import DOCUMENTATION
 from ansible_collections.sfb.pki.plugins.plugin_utils._action import PkiAction, PkiActionError
 
@@ -37,6 +43,24 @@ def _plain(value: Any) -> Any:
     return json.loads(json.dumps(value, default=to_text))
 
 
+def _slice_reports(folder: Path, expected: int | None) -> list[tuple[str, Any]]:
+    """The slice reports of a sliced run: every <folder>/*/report.json, in name order."""
+    if not folder.is_dir():
+        raise PkiInputError(f"merge_from {folder}", "is not a directory")
+    paths = sorted(folder.glob("*/report.json"))
+    if expected is not None and len(paths) != expected:
+        raise PkiInputError(
+            f"merge_from {folder}", f"holds {len(paths)} slice reports (*/report.json), expected {expected}"
+        )
+    reports = []
+    for path in paths:
+        try:
+            reports.append((str(path), json.loads(path.read_text(encoding="utf-8"))))
+        except (OSError, ValueError) as err:
+            raise PkiInputError(str(path), f"cannot be read as JSON: {err}") from None
+    return reports
+
+
 class ActionModule(PkiAction):
     """Build the report from the results given; never contacts a managed host."""
 
@@ -44,9 +68,23 @@ class ActionModule(PkiAction):
     _requires_connection = False
 
     def run_pki(self, args: dict[str, Any], task_vars: dict[str, Any]) -> dict[str, Any]:
-        """Build, write both files, then apply fail_on."""
+        """Build (or merge slice reports), write both files, then apply fail_on."""
         now = datetime.now(UTC)
-        report = build_report(_plain(args["results"]), now, events_days=args["events_days"])
+        merged: list[str] = []
+        if (args["results"] is None) == (args["merge_from"] is None):
+            raise PkiInputError("audit_report", "give exactly one of results and merge_from")
+        if args["merge_from"] is not None:
+            if args["slice"] or args["run"]:
+                raise PkiInputError("audit_report", "slice and run describe a slice, not a merge")
+            slices = _slice_reports(Path(args["merge_from"]), args["slices"])
+            report = merge_reports(slices, now)
+            merged = [source for source, _data in slices]
+        else:
+            report = build_report(
+                _plain(args["results"]), now, events_days=args["events_days"], slice_id=args["slice"]
+            )
+            if args["slice"] and args["run"]:
+                report["run"] = args["run"]
         dest = Path(args["dest"])
         try:
             dest.mkdir(parents=True, exist_ok=True)
@@ -64,6 +102,8 @@ class ActionModule(PkiAction):
             "summary": report["summary"],
             "fail_reached": reached,
         }
+        if merged:
+            out["merged"] = merged
         if reached:
             summary = report["summary"]
             counts = ", ".join(f"{n} {s}" for s, n in summary["findings"].items() if n)

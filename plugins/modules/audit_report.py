@@ -21,6 +21,11 @@ description:
     per host. It loads nothing from the network.
   - With O(fail_on), the task fails once the report is written if any finding reaches that severity
     or a host could not be read, so AWX notifications and CI can react.
+  - "Sliced runs (AWX / Automation Controller C(job_slice_count)): each slice writes its own report with
+    O(slice); O(merge_from) then joins the slice reports into one estate report, equal to the one a
+    single run over every host writes (symptoms explained by a fault on a host of another slice, the
+    CRL timeline and the summary are made again over all hosts). See the C(sfb.pki.audit_merge)
+    playbook and docs/awx.md."
 author:
   - sfb.pki maintainers (@sfb-pki)
 options:
@@ -28,8 +33,29 @@ options:
     description:
       - M(sfb.pki.host_info) results keyed by inventory host name, for example built from C(hostvars).
       - A value that is missing, C(null), failed or unreachable is reported as a host that was not read.
+      - Exactly one of O(results) and O(merge_from) is required.
     type: dict
-    required: true
+  slice:
+    description:
+      - This run is one slice of a sliced run; the report records this id as C(slice) (and O(run) as
+        C(run)) and is meant to be merged with O(merge_from). Give each slice its own O(dest).
+    type: str
+  run:
+    description:
+      - Id of the sliced run this slice belongs to (in AWX, the slice workflow's job id); recorded in
+        the slice report. Only with O(slice).
+    type: str
+  merge_from:
+    description:
+      - Directory holding one sub-directory per slice, each with the C(report.json) that slice wrote
+        (C(<merge_from>/*/report.json)). Their hosts are joined into one estate report written to
+        O(dest). A host found in two slices is an error. The slices' own event window is used.
+    type: path
+  slices:
+    description:
+      - With O(merge_from), the number of slice reports expected; a different number (a slice that
+        failed before writing, or a stale one) is an error naming the directory.
+    type: int
   dest:
     description:
       - Directory on the controller to write C(report.json) and C(report.html) into; created when missing.
@@ -80,6 +106,22 @@ EXAMPLES = r"""
     fail_on: critical
   run_once: true
   delegate_to: localhost
+
+# One slice of a sliced run writes its own report ...
+- name: Write this slice's report
+  sfb.pki.audit_report:
+    results: "{{ slice_results }}"
+    dest: /srv/sfb-pki/reports/slices/{{ awx_workflow_job_id }}/{{ awx_job_id }}
+    slice: "{{ awx_job_id }}"
+    run: "{{ awx_workflow_job_id }}"
+
+# ... and once every slice is done, one task joins them.
+- name: Merge the slice reports into the estate report
+  sfb.pki.audit_report:
+    merge_from: /srv/sfb-pki/reports/slices/1234
+    slices: 4
+    dest: /srv/sfb-pki/reports
+    fail_on: critical
 """
 
 RETURN = r"""
@@ -122,4 +164,9 @@ fail_reached:
   description: Whether O(fail_on) was reached (the task then fails).
   returned: always
   type: bool
+merged:
+  description: The slice reports merged, in the order read.
+  returned: with O(merge_from)
+  type: list
+  elements: str
 """

@@ -176,3 +176,61 @@ def test_fault_estate_triggers_each_remaining_finding(
     for host in data["hosts"]:
         for finding in host["findings"]:
             assert finding["message"] in text
+
+
+_TIMES = (
+    r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(\+00:00|Z)",  # generated, CRL times
+    r"today \d{4}-\d\d-\d\d",
+    r'x1="[\d.]+" x2="[\d.]+" y1="18"',  # the today line moves with the clock
+)
+
+
+def _without_times(data: dict[str, Any]) -> dict[str, Any]:
+    data = json.loads(json.dumps(data))
+    data.pop("generated")
+    for row in data["crl_timeline"]:
+        row.pop("days_left")
+    return data
+
+
+def _html_without_times(page: str) -> str:
+    import re
+
+    for pattern in _TIMES:
+        page = re.sub(pattern, "<time>", page)
+    return re.sub(r'<td class="n">-?\d+\.\d</td>', "<days>", page)  # days left of each CRL
+
+
+def test_two_slices_merged_give_the_report_of_one_run(lab: SimLab, tmp_path: Path) -> None:
+    """A sliced audit (AWX job_slice_count=2: each slice sees only its hosts) merged equals one run.
+
+    The slices split the CA pair: the root CRL is seen on offroot01 (slice 1) and subca01 (slice 2),
+    and only the merged timeline knows both.
+    """
+    reports = tmp_path / "reports"
+    slices = (
+        ("1", "offroot01,fe01", {"audit_slice": "1", "audit_run": "42"}),
+        # as in an AWX sliced job template: the ids are the ones AWX passes to every job
+        ("2", "subca01,edge01", {"audit_sliced": True, "awx_job_id": 2, "awx_workflow_job_id": 42}),
+    )
+    for slice_id, hosts, ids in slices:
+        res = lab.run(
+            PLAYBOOK, extra_vars={"audit_report_dir": str(reports), **ids}, limit=f"{hosts},localhost"
+        )
+        assert res.rc == 0, res.summary()
+        part = json.loads((reports / "slices" / "42" / slice_id / "report.json").read_text())
+        assert sorted(h["name"] for h in part["hosts"]) == sorted(hosts.split(","))
+    assert not (reports / "report.json").exists()
+    merge = lab.run(
+        "playbooks/audit_merge.yml", extra_vars={"audit_report_dir": str(reports), "audit_merge_slices": 2}
+    )
+    assert merge.rc == 0, merge.summary()
+    assert lab.round_trips("fe01") == 1  # the merge reads no host
+    merged = json.loads((reports / "report.json").read_text())
+
+    res, single, page = _audit(lab, tmp_path)
+    assert res.rc == 0, res.summary()
+    assert _without_times(merged) == _without_times(single)
+    assert _html_without_times((reports / "report.html").read_text()) == _html_without_times(page)
+    root_crl = next(r for r in merged["crl_timeline"] if r["ca"] == "CN=Contoso Offline Root CA,O=Contoso")
+    assert root_crl["hosts"] == ["offroot01", "subca01"]

@@ -44,12 +44,12 @@ def _results() -> dict[str, Any]:
 
 
 def _run(
-    tmp_path: Path, fail_on: str, check: bool = False, out_dir: Path | None = None
+    tmp_path: Path, fail_on: str, check: bool = False, out_dir: Path | None = None, play: str = PLAY
 ) -> tuple[int, dict[str, Any], str]:
     if not PLAYBOOK_BIN.exists():
         pytest.skip("ansible-playbook is not installed beside this Python")
     (tmp_path / "results.json").write_text(json.dumps(_results()))
-    (tmp_path / "play.yml").write_text(PLAY)
+    (tmp_path / "play.yml").write_text(play)
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS), ANSIBLE_NOCOLOR="1")
     env["PATH"] = f"{PLAYBOOK_BIN.parent}{os.pathsep}{env.get('PATH', '')}"
     cmd = [
@@ -111,3 +111,68 @@ def test_unwritable_destination_is_one_clear_error(tmp_path: Path) -> None:
     code, _unused, output = _run(tmp_path, "none", out_dir=blocker)
     assert code != 0
     assert f"audit_report: cannot write the report to {blocker}" in output
+
+
+SLICED_PLAY = """
+- hosts: localhost
+  gather_facts: false
+  vars:
+    results: "{{ lookup('file', results_file) | from_json }}"
+  tasks:
+    - sfb.pki.audit_report:
+        results: "{{ {'fe01': results.fe01} }}"
+        dest: "{{ out_dir }}/slices/7/a"
+        slice: a
+        run: "7"
+    - sfb.pki.audit_report:
+        results: "{{ {'fe02': results.fe02} }}"
+        dest: "{{ out_dir }}/slices/7/b"
+        slice: b
+        run: "7"
+    - sfb.pki.audit_report:
+        results: "{{ results }}"
+        dest: "{{ out_dir }}/single"
+    - sfb.pki.audit_report:
+        merge_from: "{{ out_dir }}/slices/7"
+        slices: 2
+        dest: "{{ out_dir }}"
+      register: rep
+    - ansible.builtin.copy:
+        content: "{{ rep | to_json }}"
+        dest: "{{ out_dir }}/task_result.json"
+      changed_when: false
+    - sfb.pki.audit_report:
+        merge_from: "{{ out_dir }}/slices/7"
+        slices: 3
+        dest: "{{ out_dir }}/never"
+      register: too_few
+      ignore_errors: true
+    - sfb.pki.audit_report:
+        results: "{{ results }}"
+        merge_from: "{{ out_dir }}/slices/7"
+        dest: "{{ out_dir }}/never"
+      register: both
+      ignore_errors: true
+    - ansible.builtin.copy:
+        content: "{{ [too_few.msg, both.msg] | to_json }}"
+        dest: "{{ out_dir }}/errors.json"
+      changed_when: false
+"""
+
+
+def test_slices_written_then_merged_equal_one_report(tmp_path: Path) -> None:
+    code, result, output = _run(tmp_path, "none", play=SLICED_PLAY)
+    assert code == 0, output
+    out = tmp_path / "out"
+    slice_a = json.loads((out / "slices" / "7" / "a" / "report.json").read_text())
+    assert (slice_a["slice"], slice_a["run"]) == ("a", "7")
+    assert [h["name"] for h in slice_a["hosts"]] == ["fe01"]
+    assert result["merged"] == [str(out / "slices" / "7" / n / "report.json") for n in ("a", "b")]
+    merged = json.loads((out / "report.json").read_text())
+    single = json.loads((out / "single" / "report.json").read_text())
+    assert merged.pop("generated") and single.pop("generated")
+    assert merged == single
+    too_few, both = json.loads((out / "errors.json").read_text())
+    assert "holds 2 slice reports (*/report.json), expected 3" in too_few
+    assert "give exactly one of results and merge_from" in both
+    assert not (out / "never").exists()
