@@ -5,8 +5,7 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -21,26 +20,40 @@ from ansible_collections.sfb.pki.plugins.module_utils._report import (
     render_html,
 )
 from ansible_collections.sfb.pki.plugins.modules.audit_report import DOCUMENTATION
-from ansible_collections.sfb.pki.plugins.plugin_utils._action import PkiAction, PkiActionError
-
-
-def _write(path: Path, text: str) -> None:
-    """Write a file whole or not at all (temporary file in the same directory, then rename)."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=str(path.parent))
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+from ansible_collections.sfb.pki.plugins.plugin_utils._action import PkiAction, PkiActionError, write_atomic
 
 
 def _plain(value: Any) -> Any:
     """Ansible's tagged or lazy containers -> plain JSON-ready Python data."""
     return json.loads(json.dumps(value, default=to_text))
+
+
+class _Results(Mapping[str, Any]):
+    """host_info results by host; one saved with `save_to` is read from its file when the report asks.
+
+    The report keeps only what it needs of each host, so the hosts' full facts are never all in memory.
+    """
+
+    def __init__(self, results: dict[str, Any]) -> None:
+        self._results = results
+
+    def __getitem__(self, name: str) -> Any:
+        result = self._results[name]
+        if not isinstance(result, Mapping) or not result.get("saved_to"):
+            return result
+        if result.get("failed") or result.get("unreachable"):
+            return result
+        path = Path(str(result["saved_to"]))
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as err:
+            return {"failed": True, "msg": f"its host_info result {path} cannot be read: {err}"}
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._results)
+
+    def __len__(self) -> int:
+        return len(self._results)
 
 
 def _slice_reports(folder: Path, expected: int | None) -> list[tuple[str, Any]]:
@@ -80,8 +93,13 @@ class ActionModule(PkiAction):
             report = merge_reports(slices, now)
             merged = [source for source, _data in slices]
         else:
+            results = _plain(args["results"])
+            if not isinstance(results, dict):
+                raise PkiInputError(
+                    "results", f"must map host names to host_info results, got {type(results).__name__}"
+                )
             report = build_report(
-                _plain(args["results"]), now, events_days=args["events_days"], slice_id=args["slice"]
+                _Results(results), now, events_days=args["events_days"], slice_id=args["slice"]
             )
             if args["slice"] and args["run"]:
                 report["run"] = args["run"]
@@ -90,8 +108,8 @@ class ActionModule(PkiAction):
             dest.mkdir(parents=True, exist_ok=True)
             json_path = dest / "report.json"
             html_path = dest / "report.html"
-            _write(json_path, json.dumps(report, indent=1, sort_keys=False) + "\n")
-            _write(html_path, render_html(report, now))
+            write_atomic(json_path, json.dumps(report, indent=1, sort_keys=False) + "\n")
+            write_atomic(html_path, render_html(report, now))
         except OSError as err:
             raise PkiActionError(f"audit_report: cannot write the report to {dest}: {err}") from err
         reached = fail_reached(report, args["fail_on"])

@@ -4,16 +4,20 @@
 
 from __future__ import annotations
 
+import json
+from collections import Counter
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
+from ansible_collections.sfb.pki.plugins.module_utils._findings import SEVERITIES
 from ansible_collections.sfb.pki.plugins.module_utils._host import (
     analyze_host,
     build_request,
     select_sections,
 )
 from ansible_collections.sfb.pki.plugins.modules.host_info import DOCUMENTATION
-from ansible_collections.sfb.pki.plugins.plugin_utils._action import PkiAction
+from ansible_collections.sfb.pki.plugins.plugin_utils._action import PkiAction, PkiActionError, write_atomic
 
 
 class ActionModule(PkiAction):
@@ -31,4 +35,22 @@ class ActionModule(PkiAction):
         if args.get("return_snapshot"):
             out["snapshot"] = {"request": request.parameters(), "result": self.snapshot_raw}
         out["changed"] = False
+        if args.get("save_to"):
+            return self._saved(out, Path(args["save_to"]), task_vars)
         return out
+
+    def _saved(self, out: dict[str, Any], folder: Path, task_vars: dict[str, Any]) -> dict[str, Any]:
+        """Write the whole result to <folder>/<inventory_hostname>.json; return the short form."""
+        path = folder / f"{self.host_name(task_vars)}.json"
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            write_atomic(path, json.dumps(out, separators=(",", ":")))
+        except OSError as err:
+            raise PkiActionError(f"host_info: cannot write the result to {path}: {err}") from err
+        counts = Counter(str(f.get("severity")) for f in out.get("findings") or [])
+        return {
+            "changed": False,
+            "computer_name": out.get("computer_name"),
+            "saved_to": str(path),
+            "finding_counts": {s: counts.get(s, 0) for s in reversed(SEVERITIES)},
+        }

@@ -33,6 +33,8 @@ options:
     description:
       - M(sfb.pki.host_info) results keyed by inventory host name, for example built from C(hostvars).
       - A value that is missing, C(null), failed or unreachable is reported as a host that was not read.
+      - A result of M(sfb.pki.host_info) with O(sfb.pki.host_info#module:save_to) (it has C(saved_to)) is
+        read from its file, one host at a time; a file that cannot be read makes that host "not read".
       - Exactly one of O(results) and O(merge_from) is required.
     type: dict
   slice:

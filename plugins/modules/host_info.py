@@ -75,6 +75,16 @@ options:
         play on this host. When it holds everything the selected sections read, the module analyzes it
         and does not read the host again; otherwise it reads the host as usual.
     type: dict
+  save_to:
+    description:
+      - Directory on the controller (created when missing). The whole result is written to
+        C(<save_to>/<inventory_hostname>.json) and the task returns only C(computer_name), C(saved_to)
+        and C(finding_counts) instead of the sections and findings.
+      - Meant for estate-wide runs such as C(playbooks/audit.yml), so that each host's facts stay out
+        of the play's memory and the controller holds one small result per host however many
+        certificates the hosts carry. M(sfb.pki.audit_report) reads the files back.
+      - The file is written in check mode too (it describes the host and changes nothing on it).
+    type: path
 attributes:
   check_mode:
     support: full
@@ -125,6 +135,16 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+saved_to:
+  description: The JSON file holding the whole result.
+  returned: when O(save_to) is set
+  type: str
+  sample: /srv/reports/hosts/fe01.json
+finding_counts:
+  description: Number of findings by severity.
+  returned: when O(save_to) is set
+  type: dict
+  sample: {critical: 1, warning: 2, info: 0}
 computer_name:
   description: The host's NetBIOS computer name as the host reports it.
   returned: always

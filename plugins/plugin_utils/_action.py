@@ -8,6 +8,9 @@ stock ansible.windows modules; a failed module call becomes one error naming hos
 
 from __future__ import annotations
 
+import os
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -31,6 +34,20 @@ class PkiActionError(Exception):
         """Keep the message and the partial result."""
         super().__init__(message)
         self.partial = partial or {}
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write a controller file whole or not at all (temporary file in the same directory, then rename)."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=str(path.parent))
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
 
 
 def registry_path(hklm_relative: str) -> str:

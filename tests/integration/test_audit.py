@@ -234,3 +234,33 @@ def test_two_slices_merged_give_the_report_of_one_run(lab: SimLab, tmp_path: Pat
     assert _html_without_times((reports / "report.html").read_text()) == _html_without_times(page)
     root_crl = next(r for r in merged["crl_timeline"] if r["ca"] == "CN=Contoso Offline Root CA,O=Contoso")
     assert root_crl["hosts"] == ["offroot01", "subca01"]
+
+
+def test_each_hosts_facts_are_saved_beside_the_report_not_kept_in_the_play(
+    lab: SimLab, tmp_path: Path
+) -> None:
+    res, data, _page = _audit(lab, tmp_path)
+    assert res.rc == 0, res.summary()
+    registered = res.result("fe01", "Read the host (certificates, server certificates, services, CA, events)")
+    assert registered["saved_to"] == str(tmp_path / "report" / "hosts" / "fe01.json")
+    assert "certificates" not in registered and "findings" not in registered
+    saved = json.loads(Path(registered["saved_to"]).read_text())
+    assert lab.thumbprint("fe01") in {c["thumbprint"] for c in saved["certificates"]["certificates"]}
+    fe01 = next(h for h in data["hosts"] if h["name"] == "fe01")
+    assert len(fe01["findings"]) >= len(saved["findings"]) > 0
+    assert registered["finding_counts"]["critical"] == sum(
+        1 for f in saved["findings"] if f["severity"] == "critical"
+    )
+    # a saved result that has gone missing makes that host "not read", with the reason
+    Path(registered["saved_to"]).unlink()
+    results = {"fe01": registered}
+    play = tmp_path / "report_only.yml"
+    play.write_text(
+        "- hosts: localhost\n  gather_facts: false\n  tasks:\n"
+        "    - sfb.pki.audit_report:\n        results: '{{ given }}'\n        dest: '{{ out }}'\n"
+    )
+    rerun = lab.run(play, extra_vars={"given": results, "out": str(tmp_path / "again")})
+    assert rerun.rc == 0, rerun.summary()
+    again = json.loads((tmp_path / "again" / "report.json").read_text())
+    assert again["summary"]["hosts_not_read"] == ["fe01"]
+    assert "fe01.json cannot be read" in again["hosts"][0]["error"]
