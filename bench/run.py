@@ -7,7 +7,10 @@ Writes bench/results/bench.md (the table) and bench/results/bench.json (the raw 
       converge-when-healthy, against bench/naive.yml (stock modules only);
   (b) controller analysis of 1,000 certificates beside the library calls the facts rest on and the
       floor (bare cryptography load + own-key signature verification), same run; a tracked figure;
-  (c) audit wall time per host on a 20-host simulated estate as a ratio to one win_ping per host.
+  (c) audit wall time per host on a 20-host simulated estate as a ratio to one win_ping per host;
+  (d) scale: estates of 20 and 200 hosts with about 150 certificates each (bench/scale.py): audit wall
+      time against one win_ping per host at forks 20 (goal <= 1.3x), controller memory, bytes each
+      host sends, report sizes, report.html in headless Chromium, and how each grows with the hosts.
 A part whose prerequisites are missing says so in one line instead of failing the others.
 """
 
@@ -49,6 +52,13 @@ def part_c(args: argparse.Namespace) -> dict[str, Any]:
     from bench import estate
 
     return estate.wall_time(args)
+
+
+def part_d(args: argparse.Namespace) -> dict[str, Any]:
+    """The audit at scale: 20 and 200 simulated hosts."""
+    from bench import scale
+
+    return scale.scale(args)
 
 
 def run_part(
@@ -166,7 +176,112 @@ def render(results: dict[str, Any]) -> str:
         lines += ["", f"Ratio audit / win_ping: **{_fmt(c['ratio'])}x**. {c.get('note', '')}"]
     else:
         lines.append(f"{c['status']}: {c['reason']}")
+    lines += ["", "## (d) The audit at scale", ""]
+    d = results.get("d") or {"status": "skipped", "reason": "not run"}
+    if d["status"] == "ok":
+        lines += render_scale(d)
+    else:
+        lines.append(f"{d['status']}: {d['reason']}")
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _mb(value: float) -> str:
+    return f"{value / 1e6:.1f}"
+
+
+def _kb(value: float) -> str:
+    return f"{value / 1e3:.1f}"
+
+
+def render_scale(d: dict[str, Any]) -> list[str]:
+    """The part (d) tables."""
+    sizes = d["sizes"]
+    lines = [
+        "Each host: the lab's certificates for its role plus "
+        + ", ".join(f"{v} {k}" for k, v in sizes[-1]["certificates"]["composition"].items())
+        + f" (store entries per host: {min(sizes[-1]['certificates']['store_entries_per_host'].values())} to "
+        f"{max(sizes[-1]['certificates']['store_entries_per_host'].values())}). Forks {d['forks']}; "
+        "wall time of ansible-playbook including start-up, best of the runs (the two playbooks take turns).",
+        "",
+        "| hosts | win_ping floor (s) | audit (s) | audit / floor | goal | audit runs (s) | floor runs (s) |",
+        "|---:|---:|---:|---:|---:|---|---|",
+    ]
+    for s in sizes:
+        verdict = "meets" if s["ratio"] <= d["goal"] else "misses"
+        lines.append(
+            f"| {s['hosts']} | {_fmt(s['ping_seconds'])} | {_fmt(s['audit_seconds'])} | "
+            f"**{_fmt(s['ratio'])}x** | "
+            f"<= {d['goal']}x ({verdict}) | {', '.join(_fmt(x) for x in s['audit_runs'])} | "
+            f"{', '.join(_fmt(x) for x in s['ping_runs'])} |"
+        )
+    lines += [
+        "",
+        "Controller memory: peak of the summed RSS of ansible-playbook and its forked workers (they share "
+        "most pages with it, so RSS counts those once per process) and of their summed PSS (shared pages "
+        "split between the processes), sampled every 50 ms; the simulated hosts' module processes are not "
+        "counted.",
+        "",
+        "| hosts | playbook | peak RSS (MB) | peak PSS (MB) | ansible-playbook alone, RSS (MB) "
+        "| PSS per host (MB) |",
+        "|---:|---|---:|---:|---:|---:|",
+    ]
+    for s in sizes:
+        for label in ("ping", "audit"):
+            m = s["memory"][label]
+            lines.append(
+                f"| {s['hosts']} | {label} | {_mb(m['peak_rss'])} | {_mb(m['peak_pss'])} | "
+                f"{_mb(m['peak_main_rss'])} | {_mb(m['peak_pss'] / s['hosts'])} |"
+            )
+    lines += [
+        "",
+        "| hosts | snapshot bytes per host (mean / min / max, KB) | report.json (KB) | report.html (KB) "
+        "| findings |",
+        "|---:|---|---:|---:|---|",
+    ]
+    for s in sizes:
+        b = s["snapshot_bytes"]
+        lines.append(
+            f"| {s['hosts']} | {_kb(b['mean'])} / {_kb(b['min'])} / {_kb(b['max'])} | "
+            f"{_kb(s['report_json_bytes'])} | {_kb(s['report_html_bytes'])} | "
+            + ", ".join(f"{n} {k}" for k, n in s["findings"].items())
+            + " |"
+        )
+    lines += [
+        "",
+        "Snapshot bytes: the `result_bytes` the simulator logs for each host's one win_powershell call "
+        "(the JSON the host sends back).",
+        "",
+        "report.html in headless Chromium (window 1280 px wide, bench/html_check.html):",
+        "",
+        "| hosts | load (ms) | horizontal scroll | page width / window (px) | host sections open / all | "
+        "summary first | page height (px) |",
+        "|---:|---:|---|---|---|---|---:|",
+    ]
+    for s in sizes:
+        h = s["html"]
+        if h.get("status") != "ok":
+            lines.append(f"| {s['hosts']} | {h.get('status')} | | | | | |")
+            continue
+        lines.append(
+            f"| {s['hosts']} | {h['load_ms']} | {'yes' if h['horizontal_scroll'] else 'no'} | "
+            f"{h['scroll_width']} / {h['client_width']} | {h['host_sections_open']} / {h['host_sections']} | "
+            f"{'yes' if h['summary_first'] else 'no'} | {h['page_height']} |"
+        )
+    if d.get("growth"):
+        small, large = sizes[0]["hosts"], sizes[-1]["hosts"]
+        lines += [
+            "",
+            f"Growth from {small} to {large} hosts, per host (ratio <= 1: linear or better):",
+            "",
+            f"| per host | {small} hosts | {large} hosts | ratio |",
+            "|---|---:|---:|---:|",
+        ]
+        for row in d["growth"]:
+            fmt = _fmt if "seconds" in row["figure"] else (lambda v: f"{v:,.0f}" if v is not None else "-")
+            lines.append(
+                f"| {row['figure']} | {fmt(row['small'])} | {fmt(row['large'])} | {_fmt(row['ratio'])} |"
+            )
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -179,7 +294,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hosts", type=int, default=20)
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--wall-repeat", type=int, default=3, help="runs per playbook in part (c)")
-    parser.add_argument("--parts", default="abc", help="which parts to run (default: abc)")
+    parser.add_argument("--parts", default="abcd", help="which parts to run (default: abcd)")
+    parser.add_argument("--scale-hosts", default="20,200", help="part (d): estate sizes (default: 20,200)")
+    parser.add_argument("--scale-repeat", type=int, default=2, help="part (d): runs per playbook and size")
+    parser.add_argument("--forks", type=int, default=20, help="part (d): ansible forks (default: 20)")
+    parser.add_argument("--keep", action="store_true", help="part (d): keep the built estates in /tmp")
     args = parser.parse_args(argv)
     skipped = {"status": "skipped", "reason": "not selected with --parts"}
     results: dict[str, Any] = {
@@ -190,6 +309,7 @@ def main(argv: list[str] | None = None) -> int:
         "a": run_part("a", part_a, args) if "a" in args.parts else skipped,
         "b": run_part("b", part_b, args) if "b" in args.parts else skipped,
         "c": run_part("c", part_c, args) if "c" in args.parts else skipped,
+        "d": run_part("d", part_d, args) if "d" in args.parts else skipped,
     }
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -197,7 +317,7 @@ def main(argv: list[str] | None = None) -> int:
     table = render(results)
     (out / "bench.md").write_text(table, encoding="utf-8")
     print(table)
-    return 1 if any(results[p]["status"] == "failed" for p in "abc") else 0
+    return 1 if any(results[p]["status"] == "failed" for p in "abcd") else 0
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+import yaml
 
 from ansible_collections.sfb.pki.plugins.module_utils import _stores
 from ansible_collections.sfb.pki.plugins.module_utils._snapshot import Snapshot, SnapshotRequest
@@ -203,3 +204,72 @@ def test_library_calls_row_verifies_with_the_issuer_key_and_is_rendered() -> Non
     )
     assert "| library calls | the library calls the facts rest on" in text
     assert "x the library-calls row**" in text
+
+
+def _scale_size(hosts: int, audit: float, pss: float) -> dict[str, Any]:
+    memory = {"peak_rss": 4 * pss, "peak_pss": pss, "peak_main_rss": 70e6, "max_workers": 20}
+    return {
+        "hosts": hosts,
+        "ping_seconds": hosts * 0.5,
+        "audit_seconds": audit,
+        "ratio": audit / (hosts * 0.5),
+        "audit_runs": [audit],
+        "ping_runs": [hosts * 0.5],
+        "certificates": {
+            "composition": {"baseline": 43},
+            "store_entries_per_host": {"fe001": 150, "edge001": 145},
+        },
+        "memory": {"ping": memory, "audit": memory},
+        "snapshot_bytes": {"mean": 280e3, "min": 270e3, "max": 290e3, "total": 280e3 * hosts},
+        "report_json_bytes": 34e3 * hosts,
+        "report_html_bytes": 25e3 * hosts,
+        "findings": {"critical": 1, "warning": 2, "info": 3},
+        "html": {
+            "status": "ok",
+            "load_ms": 400,
+            "horizontal_scroll": False,
+            "scroll_width": 1265,
+            "client_width": 1265,
+            "host_sections_open": 0,
+            "host_sections": hosts,
+            "summary_first": True,
+            "page_height": 9000,
+        },
+    }
+
+
+def test_scale_growth_is_per_host_and_rendered() -> None:
+    from bench import run, scale
+
+    small, large = _scale_size(20, 12.0, 400e6), _scale_size(200, 120.0, 600e6)
+    rows = {row["figure"]: row for row in scale.growth(small, large)}
+    assert rows["audit seconds"]["ratio"] == pytest.approx(1.0)
+    assert rows["audit peak PSS (bytes)"]["ratio"] == pytest.approx((600e6 / 200) / (400e6 / 20))
+    assert rows["audit peak PSS (bytes), each added host"]["large"] == pytest.approx(200e6 / 180)
+    d = {
+        "status": "ok",
+        "goal": 1.3,
+        "forks": 20,
+        "sizes": [small, large],
+        "growth": scale.growth(small, large),
+    }
+    text = "\n".join(run.render_scale(d))
+    assert "| 200 | 100.00 | 120.00 | **1.20x** | <= 1.3x (meets)" in text
+    assert "| 20 | 400 | no | 1265 / 1265 | 0 / 20 | yes | 9000 |" in text
+    assert "Growth from 20 to 200 hosts" in text
+
+
+def test_scale_estate_gives_every_host_a_windows_like_load(tmp_path: Path) -> None:
+    from bench import scale
+
+    path, described = scale.estate_of(5, tmp_path)
+    estate = yaml.safe_load(path.read_text())
+    assert len(estate["hosts"]) == 5
+    per_host = described["store_entries_per_host"]
+    assert max(per_host.values()) == scale.TARGET_CERTIFICATES
+    stores = {(c["store"], c["physical"]) for c in estate["hosts"]["fe001"]["certificates"]}
+    assert {("Root", "third_party"), ("Root", "registry"), ("CA", "registry"), ("My", "registry")} <= stores
+    twice = [
+        c["cert"] for c in estate["hosts"]["fe001"]["certificates"] if c["cert"].startswith("bench_authroot")
+    ]
+    assert len(twice) - len(set(twice)) == scale.ROOTS_IN_TWO_STORES  # the same root in two physical stores

@@ -12,6 +12,7 @@ ansible.windows installed beside this interpreter. A call the real module would 
 from __future__ import annotations
 
 import ast
+import json
 import os
 import re
 import sys
@@ -188,6 +189,8 @@ class SimModule(AnsibleModule):  # type: ignore[misc]
             "check_mode": bool(self.sim_raw_args.get("_ansible_check_mode", False)),
             "diff_mode": bool(self.sim_raw_args.get("_ansible_diff", False)),
             "duration": round(time.monotonic() - self.sim_started, 4),
+            # What the host sends back: the size of the module's JSON result.
+            "result_bytes": len(json.dumps(result, default=str).encode("utf-8")),
         }
         if "rc" in result:
             entry["rc"] = result["rc"]
