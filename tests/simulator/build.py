@@ -182,6 +182,15 @@ def load_baseline() -> dict[str, Any]:
     return {"certificates": certificates, "empty_stores": list(data.get("empty_stores") or [])}
 
 
+def baseline_thumbprints(store: str, physical: str = "registry") -> set[str]:
+    """Thumbprints the Windows Server baseline puts in one physical store."""
+    return {
+        _thumbprint(c["pem"])
+        for c in load_baseline()["certificates"]
+        if (c["store"], c["physical"]) == (store, physical)
+    }
+
+
 def host_baseline(name: str, spec: dict[str, Any], estate: dict[str, Any]) -> str:
     """The baseline a host starts from: the host's `baseline`, else the estate's, else windows_server."""
     value = spec["baseline"] if "baseline" in spec else estate.get("baseline", "windows_server")
