@@ -195,6 +195,9 @@ def test_fault_estate_triggers_each_remaining_finding(
     assert "undecodable_blob" in fe02
     # nothing on fe02 chains to the retired CA any more: reported, not alarmed about
     assert [f["severity"] for f in fe02["expired_ca"]] == ["info"]
+    baseline = _baseline_thumbprints()[""]
+    for host in data["hosts"]:
+        assert [f for f in host["findings"] if f["thumbprint"] in baseline and f["severity"] != "info"] == []
     assert fe02["unexplained_symptom"][0]["observed"][0]["id"] == 41026
 
     # event 100 with 0x80092013 is counted; its cause is the expired root CRL installed on ca02
