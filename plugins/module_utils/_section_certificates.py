@@ -439,7 +439,9 @@ def _ca_findings(
     found: list[Finding] = []
     if not cert.is_ca or is_windows_required(cert.thumbprint):
         return found  # KB293781: known by thumbprint, never weak, expired or removable
-    weak = _weak_ca_finding(entry)
+    # an expired CA is judged by its expiry (and what still chains to it): no peer accepts it any more,
+    # whatever its hash (Windows' Intermediate store keeps old MD5-signed VeriSign CAs, for one)
+    weak = None if cert.expired(now) else _weak_ca_finding(entry)
     if weak is not None:
         found.append(weak)
     if cert.expired(now):

@@ -220,6 +220,14 @@ def test_weak_hash_matters_on_a_signature_a_peer_verifies() -> None:
     assert third == []
 
 
+def test_expired_md5_intermediate_is_judged_by_its_expiry_not_its_hash() -> None:
+    rsa_root = pf.root_ca("CN=RSA Root,O=Contoso")
+    start = NOW - dt.timedelta(days=4000)
+    old_md5 = pf.sub_ca(rsa_root, "CN=Old MD5 CA,O=Contoso", hash="md5", not_before=start, days=3000)
+    _unused, found = run({ROOT_REG: [rsa_root], CA_REG: [old_md5]})
+    assert [(f.id, f.severity) for f in found] == [("expired_ca", "info")]
+
+
 def test_key_rollover_certificate_signed_with_md5_is_judged_like_any_issued_ca() -> None:
     old = pf.weak_root("md5", "CN=Rolling Root,O=Contoso")
     new = pf.root_ca("CN=Rolling Root,O=Contoso")
