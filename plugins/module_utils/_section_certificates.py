@@ -337,8 +337,8 @@ def _weak_ca_finding(entry: CertEntry) -> Finding | None:
 
     A CA certificate issued by another CA (or by an older key of its own name) is verified by every peer
     that builds a chain through it: MD2/MD5 critical, SHA-1 warning. A root's own self-signature is
-    never verified by a peer (RFC 5280 6.1: the trust anchor's key is input, not checked; CA/Browser
-    Forum BR 7.1.3.2.1 exempts it), so an MD2/MD5 self-signature is only info and SHA-1 nothing.
+    never verified by a peer (RFC 5280 6.1.1: the trust anchor's name and key are inputs to path
+    validation), so an MD2/MD5 self-signature is only info and SHA-1 nothing. Sources: docs/audit.md.
     """
     cert = entry.cert
     if not cert.weak_signature:
@@ -370,8 +370,9 @@ def _weak_ca_finding(entry: CertEntry) -> Finding | None:
             if broken
             else "SHA-1 signatures are deprecated and refused by current clients."
         ),
-        "Have the issuing CA sign a new certificate for this CA with SHA-256 (on the issuer: CSP\\"
-        "CNGHashAlgorithm SHA256), distribute it and re-issue the certificates below it.",
+        "Have the issuing CA sign a new certificate for this CA with SHA-256 (on the issuer: certutil "
+        "-setreg CA\\CSP\\CNGHashAlgorithm SHA256, restart CertSvc), distribute it and re-issue the "
+        "certificates below it.",
         object=cert.thumbprint,
         thumbprint=cert.thumbprint,
         symptoms=WEAK_SYMPTOMS if broken else (),
@@ -484,8 +485,9 @@ def _end_entity_findings(entry: CertEntry, now: datetime) -> list[Finding]:
                 if broken
                 else "SHA-1 signatures are deprecated and refused by current clients."
             ),
-            "Make the issuing CA sign with SHA-256 (CSP\\CNGHashAlgorithm SHA256), request a new certificate "
-            "(Request-CsCertificate) and assign it (Set-CsCertificate).",
+            "Make the issuing CA sign with SHA-256 (certutil -setreg CA\\CSP\\CNGHashAlgorithm SHA256, "
+            "restart CertSvc), request a new certificate (Request-CsCertificate) and assign it "
+            "(Set-CsCertificate).",
             object=cert.thumbprint,
             thumbprint=cert.thumbprint,
             symptoms=WEAK_SYMPTOMS if broken else (),
