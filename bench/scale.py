@@ -274,7 +274,6 @@ def html_check(report_html: Path, width: int = 1280) -> dict[str, Any]:
             "--allow-file-access-from-files",
             f"--user-data-dir={work / 'profile'}",
             f"--window-size={width},900",
-            "--virtual-time-budget=30000",
             "--dump-dom",
             (work / "check.html").as_uri(),
         ]
