@@ -20,7 +20,8 @@ description:
     already in the CA store; the installed CRLs come from the one C(host_info) snapshot read. Then reads
     the host again to confirm the CRL is there.
   - Optionally copies the CRL (DER) to O(cdp_paths) on the host (M(ansible.windows.win_copy), which only
-    writes when the file differs) and publishes it to Active Directory with C(certutil -dspublish -f <file>)
+    writes when the file differs), creating a missing CDP folder first unless O(create_cdp_folders=false),
+    and publishes it to Active Directory with C(certutil -dspublish -f <file>)
     when the CRL was installed or a CDP copy changed.
   - Runs on the controller as an action plugin; acts on the host only through stock ansible.windows
     modules (M(ansible.windows.win_powershell) for the read-only snapshot, M(ansible.windows.win_copy),
@@ -50,6 +51,15 @@ options:
     type: list
     elements: str
     default: []
+  create_cdp_folders:
+    description:
+      - Create a missing O(cdp_paths) folder (M(ansible.windows.win_file), C(state=directory)) before the
+        CRL is copied into it.
+      - With V(false), a missing folder fails the task at plan time, before anything is written on the
+        host (no C(certutil -addstore), no staging copy). Whether each folder exists comes from the one
+        snapshot read.
+    type: bool
+    default: true
   dspublish:
     description: Publish the CRL to Active Directory (C(certutil -dspublish -f <file>)) when it changed.
     type: bool
@@ -70,7 +80,10 @@ options:
 attributes:
   check_mode:
     support: full
-    description: Verifies the CRL, reports whether it would be installed, copied, published; writes nothing.
+    description:
+      - Verifies the CRL, reports whether it would be installed, copied (including CDP folders it would
+        create), published; writes nothing. A missing CDP folder with O(create_cdp_folders=false) fails in
+        check mode too.
   diff_mode:
     support: partial
     description: The diff shows the installed CRL number and nextUpdate before and after.
@@ -121,7 +134,9 @@ issuer:
   returned: always
   type: dict
 cdp_paths:
-  description: The CDP file paths and whether each was changed.
+  description:
+    - The CDP file paths, whether each was changed and whether its folder was (or, in check mode, would be)
+      created (C(folder_created)).
   returned: always
   type: list
 dspublished:

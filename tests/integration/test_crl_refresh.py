@@ -229,7 +229,11 @@ def test_cdp_copy_and_ad_publish_are_idempotent(lab: SimLab, tmp_path: Path) -> 
     first = install(lab, **args)
     assert first["changed"] is True and first["dspublished"] is True, first
     assert first["cdp_paths"] == [
-        {"path": "C:\\inetpub\\wwwroot\\pki\\Contoso Offline Root CA.crl", "changed": True}
+        {
+            "path": "C:\\inetpub\\wwwroot\\pki\\Contoso Offline Root CA.crl",
+            "changed": True,
+            "folder_created": False,
+        }
     ]
     assert (
         lab.host("subca01").file("C:\\inetpub\\wwwroot\\pki\\Contoso Offline Root CA.crl")["content"]
@@ -240,6 +244,42 @@ def test_cdp_copy_and_ad_publish_are_idempotent(lab: SimLab, tmp_path: Path) -> 
     second = install(lab, **args)
     assert second["changed"] is False and second["dspublished"] is False
     assert certutil_calls(lab, "subca01") == []
+
+
+def test_missing_cdp_folder_is_created_and_check_mode_says_so(lab: SimLab, tmp_path: Path) -> None:
+    crl = make_crl(lab, tmp_path / "root.crl", 8)
+    folder = "C:\\inetpub\\wwwroot\\pki"
+    dest = folder + "\\Contoso Offline Root CA.crl"
+    args = {"src": str(crl), "cdp_paths": [folder]}
+    assert not lab.host("subca01").is_dir(folder)
+    planned = lab.adhoc("subca01", "sfb.pki.crl_install", args, check=True)
+    assert planned.get("failed") is not True, planned
+    assert planned["changed"] is True and planned["installed"] is True
+    assert planned["cdp_paths"] == [{"path": dest, "changed": True, "folder_created": True}]
+    assert not lab.host("subca01").is_dir(folder) and certutil_calls(lab, "subca01") == []
+    lab.clear_calls()
+    done = install(lab, **args)
+    assert done.get("failed") is not True, done
+    assert done["cdp_paths"] == planned["cdp_paths"] and done["installed"] is True
+    assert lab.host("subca01").file(dest)["content"] == crl.read_bytes()
+    assert [c["args"] for c in lab.calls("subca01", "win_file")][-1] == {"path": folder, "state": "directory"}
+    again = install(lab, **args)
+    assert again["changed"] is False
+    assert again["cdp_paths"] == [{"path": dest, "changed": False, "folder_created": False}]
+
+
+def test_missing_cdp_folder_is_refused_before_any_write_when_asked(lab: SimLab, tmp_path: Path) -> None:
+    crl = make_crl(lab, tmp_path / "root.crl", 8)
+    args = {"src": str(crl), "cdp_paths": ["C:\\inetpub\\wwwroot\\pki"], "create_cdp_folders": False}
+    before = ca_crls(lab, "subca01")
+    for check in (True, False):
+        lab.clear_calls()
+        res = lab.adhoc("subca01", "sfb.pki.crl_install", args, check=check)
+        assert res["failed"] is True and res["changed"] is False
+        assert "cdp_paths" in res["msg"] and "C:\\inetpub\\wwwroot\\pki" in res["msg"]
+        assert "create_cdp_folders" in res["msg"]
+        assert [c["module"] for c in lab.calls("subca01")] == ["win_powershell"]
+    assert ca_crls(lab, "subca01") == before
 
 
 def test_reissued_crl_signed_by_another_key_is_not_distributed(lab: SimLab) -> None:
