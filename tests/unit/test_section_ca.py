@@ -64,7 +64,7 @@ def test_request_reads_config_and_certenroll():
     ca.request({}, req)
     params = req.parameters()
     assert {"path": ca.CONFIG_KEY, "depth": 1} in params["Keys"]
-    assert params["Folders"] == [{"path": ca.CERTENROLL, "filter": "*"}]
+    assert params["Folders"] == [{"path": ca.CERTENROLL, "filter": ["*.crl", "*.crt"]}]
 
 
 def test_bad_option_is_named():
