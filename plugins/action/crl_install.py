@@ -53,6 +53,37 @@ def missing_folders(snap: Snapshot, cdp: list[tuple[str, str, str]]) -> list[str
     return missing
 
 
+_SUMMARY = ("crl_number", "this_update", "next_update")
+
+
+def planned_install(
+    planned: dict[str, Any] | None, crl: Crl, installed: Crl | None, check: bool
+) -> dict[str, Any] | None:
+    """The CRL crl_publish would publish (its `planned` return) when it would be installed, else None.
+
+    Check mode only: the root's certutil -crl is skipped in check mode, so the subordinate plans from the
+    CRL number the root's read predicts. The CRL given as src/content is the issuer's current one.
+    """
+    if not planned:
+        return None
+    if not check:
+        raise PkiInputError(
+            "planned",
+            "is only for check mode (crl_publish returns it when its re-issue is skipped); give the"
+            " re-issued CRL as src or content",
+        )
+    number = planned.get("crl_number")
+    if isinstance(number, bool) or not isinstance(number, int) or number < 0:
+        raise PkiInputError("planned", f"crl_number must be a whole number, got {number!r}")
+    issuer = planned.get("issuer")
+    if issuer is not None and str(issuer).casefold() != crl.issuer.casefold():
+        raise PkiInputError("planned", f"issuer {issuer} is not the issuer of the given CRL ({crl.issuer})")
+    newest = installed if installed is not None else None
+    if newest is not None and newest.crl_number is not None and number <= newest.crl_number:
+        return None
+    return dict(planned, issuer=crl.issuer, planned=True)
+
+
 class ActionModule(CrlAction):
     """Load and verify the CRL, read the host once, install/copy/publish only what is missing."""
 
@@ -107,13 +138,24 @@ class ActionModule(CrlAction):
             issuer_from = "Root store"
         installed = ca_store_crls(inventory)
         allow_older = bool(args["allow_older"])
-        plan = plan_install(crl, issuer, [c for _name, c in installed], now, allow_older, source)
+        # With `planned` (check mode) the given CRL is the issuer's current one, which the real run replaces
+        # before installing: its own expiry must not refuse the plan (the issuer and signature still count).
+        judged_at = crl.this_update if args.get("planned") and check else now
+        plan = plan_install(crl, issuer, [c for _name, c in installed], judged_at, allow_older, source)
         in_registry = any(loc == "registry" and c.thumbprint == crl.thumbprint for loc, c in installed)
         install = plan.install or not in_registry
         reason = plan.reason
         if not plan.install and not in_registry:
             reason = (
                 f"CRL {crl.thumbprint} is only in a policy-managed CA store; adding it to the Registry store"
+            )
+        planned = planned_install(args.get("planned"), crl, plan.installed, check)
+        if planned is not None:
+            install = True
+            reason = (
+                f"check mode: the issuer would re-issue its CRL in this run (certutil -crl, skipped in check"
+                f" mode) as CRL number {planned['crl_number']}, newer than the installed one; it would be"
+                " installed"
             )
         staged = host_join(args["staging_dir"], file_name)
         result: dict[str, Any] = {
@@ -128,7 +170,11 @@ class ActionModule(CrlAction):
         }
         if self._task.diff:
             before = plan.installed if plan.installed is not None else None
-            result["diff"] = {"before": crl_summary(before), "after": crl_summary(crl)}
+            after = crl_summary(crl) if planned is None else {k: planned[k] for k in _SUMMARY}
+            result["diff"] = {"before": crl_summary(before), "after": after}
+        if planned is not None:
+            result["crl"] = planned
+            result["planned"] = True
         if install:
             result["changed"] = True
         if (install or args["cdp_paths"] or args["dspublish"]) and not check:
@@ -145,9 +191,12 @@ class ActionModule(CrlAction):
                 # win_file runs in check mode with the task: it reports the folder it would create
                 self.ensure_folder("create a CDP folder", folder, task_vars)
                 created.add(folder.lower())
-            # win_copy runs in check mode with the task, so it reports the drift without writing
-            copied = self.copy_to_host("copy the CRL to a CDP path", crl.der, dest, task_vars)
-            changed = bool(copied.get("changed")) or folder_created
+            if planned is not None:
+                changed = True  # the re-issued CRL differs from every file there is now
+            else:
+                # win_copy runs in check mode with the task, so it reports the drift without writing
+                copied = self.copy_to_host("copy the CRL to a CDP path", crl.der, dest, task_vars)
+                changed = bool(copied.get("changed")) or folder_created
             result["cdp_paths"].append({"path": dest, "changed": changed, "folder_created": folder_created})
             cdp_changed = cdp_changed or changed
         if cdp_changed:

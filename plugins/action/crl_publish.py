@@ -72,7 +72,10 @@ class ActionModule(CrlAction):
         file_name = None if current is None else state.file_of(current)
         if plan.reissue:
             result.update(changed=True, reissued=True)
-            if not self._task.check_mode:
+            if self._task.check_mode:
+                # certutil -crl is skipped: say what it would publish, so the subordinates can plan on it
+                result["planned"] = _section_ca.planned_crl(state, now, cushion)
+            else:
                 current, file_name = self._reissue(state, current, req, host, now, result, task_vars)
                 if plan.current is not None:
                     previous_file = state.file_of(plan.current)

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import calendar
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from ._certs import Certificate, iso, load_certificate
@@ -467,3 +468,49 @@ def _parent_findings(crl: Crl, facts: dict[str, Any], cushion: int, ca_name: str
             )
         ]
     return []
+
+
+def _add_months(when: datetime, months: int) -> datetime:
+    month = when.month - 1 + months
+    year = when.year + month // 12
+    month = month % 12 + 1
+    day = min(when.day, calendar.monthrange(year, month)[1])
+    return when.replace(year=year, month=month, day=day)
+
+
+def next_update_after(this_update: datetime, unit: Any, units: Any) -> datetime:
+    """thisUpdate + CRLPeriodUnits x CRLPeriod, calendar months and years as the CA counts them.
+
+    A missing or unknown period is the AD CS default, 1 week. The CA also backdates thisUpdate by its
+    clock skew and may add CRLOverlap to nextUpdate, so a planned date is approximate to hours.
+    """
+    word = unit.lower() if isinstance(unit, str) and unit.lower() in _PERIOD_DAYS else "weeks"
+    count = units if isinstance(units, int) and not isinstance(units, bool) and units > 0 else 1
+    if word == "years":
+        return _add_months(this_update, 12 * count)
+    if word == "months":
+        return _add_months(this_update, count)
+    return this_update + timedelta(days=_PERIOD_DAYS[word] * count)
+
+
+def planned_crl(state: CaState, now: datetime, cushion: int) -> dict[str, Any]:
+    """The CRL `certutil -crl` would publish now (check mode): the current CRL number + 1, dated now.
+
+    The root's re-issue is skipped in check mode, so the subordinates plan their install from this.
+    """
+    current = state.current
+    number = None if current is None or current.crl_number is None else current.crl_number + 1
+    sub = state.config
+    next_update = next_update_after(
+        now, sub.value("CRLPeriod") if sub else None, sub.value("CRLPeriodUnits") if sub else None
+    )
+    return {
+        "planned": True,
+        "issuer": state.certificate.subject if state.certificate is not None else None,
+        "crl_number": number,
+        "this_update": iso(now),
+        "next_update": iso(next_update),
+        "days_left": (next_update - now).days,
+        "refresh_due": iso(next_update - timedelta(days=cushion)),
+        "replaces": None if current is None else current.thumbprint,
+    }

@@ -73,6 +73,17 @@ options:
     description: Folder on the host where the CRL file is placed for certutil.
     type: str
     default: C:\Windows\Temp\sfb.pki
+  planned:
+    description:
+      - Check mode only. The CRL the issuer would publish in this run, as
+        RV(sfb.pki.crl_publish#module:planned) returns it (at least C(crl_number)); O(src) / O(content) is
+        then the issuer's current CRL.
+      - A root's C(certutil -crl) is skipped in check mode, so no new CRL exists to compare. With this, a
+        subordinate whose installed CRL of that issuer is older than C(crl_number) is reported changed with
+        the CRL number it would receive (RV(crl), RV(planned)), and every CDP copy and the AD publish as
+        changed, as the real run will do.
+      - Given outside check mode it is an error.
+    type: dict
   refresh_before:
     description: Days before nextUpdate from which the installed CRL is reported as due (facts only).
     type: int
@@ -84,6 +95,7 @@ attributes:
       - Verifies the CRL, reports whether it would be installed, copied (including CDP folders it would
         create), published; writes nothing. A missing CDP folder with O(create_cdp_folders=false) fails in
         check mode too.
+      - With O(planned), reports the install of the CRL the issuer would publish in this run.
   diff_mode:
     support: partial
     description: The diff shows the installed CRL number and nextUpdate before and after.
@@ -122,7 +134,7 @@ reason:
 crl:
   description:
     - Facts of the offered CRL (thumbprint, issuer, this_update, next_update, crl_number, days_left,
-      refresh_due, due).
+      refresh_due, due); in check mode with O(planned), those of the planned CRL (C(planned=true)).
   returned: always
   type: dict
 previous:
@@ -139,6 +151,10 @@ cdp_paths:
       created (C(folder_created)).
   returned: always
   type: list
+planned:
+  description: In check mode with O(planned), whether the install reported is that of the planned CRL.
+  returned: when the planned CRL would be installed
+  type: bool
 dspublished:
   description: Whether the CRL was (or would be) published to Active Directory.
   returned: always

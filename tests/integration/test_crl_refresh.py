@@ -8,6 +8,7 @@ root in its Root store.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,14 @@ INSTALL = "sfb.pki.offline_root_crl : Install the CRL of each root"
 REPORT = "sfb.pki.offline_root_crl : Report the root CRL on this host"
 ROOT_REPORT = "sfb.pki.offline_root_crl : Report the root CRL"
 FAIL = "sfb.pki.offline_root_crl : Fail when the root CRL is about to expire and was not refreshed"
+
+
+def base64_of(path: Path) -> str:
+    """A file's content as base64 DER text (crl_install `content`), from DER or PEM."""
+    data = path.read_bytes()
+    if data.startswith(b"-----"):
+        return "".join(data.decode().strip().splitlines()[1:-1])
+    return base64.b64encode(data).decode()
 
 
 def certutil_calls(lab: SimLab, host: str) -> list[list[str]]:
@@ -127,6 +136,54 @@ def test_check_mode_reports_the_reissue_and_changes_nothing(lab: SimLab) -> None
     assert "would re-issue" in res.result("offroot01", ROOT_REPORT)["msg"]
     assert certutil_calls(lab, "offroot01") == [] and certutil_calls(lab, "subca01") == []
     assert lab.state("offroot01")["files"] == before["files"]
+
+
+def changes(res: Any) -> dict[str, list[str]]:
+    """Per host, the names of the tasks that reported a change (loop items included), in order."""
+    return {
+        host: [name for name, r in res.task_results(host) if r.get("changed")]
+        for host in ("offroot01", "subca01")
+    }
+
+
+def test_check_mode_lists_the_same_changes_as_the_real_run(lab: SimLab) -> None:
+    check = run(lab, check=True)
+    assert check.rc == 0, check.summary() + check.stdout[-3000:]
+    planned = check.result("offroot01", PUBLISH)["planned"]
+    assert planned["crl_number"] == 5 and planned["replaces"] == lab.thumbprint("root_crl")
+    [would] = check.result("subca01", INSTALL)["results"]
+    assert would["changed"] is True and would["installed"] is True and would["planned"] is True
+    assert would["crl"]["crl_number"] == 5
+    assert "would receive CRL number 5" in check.result("subca01", REPORT)["msg"]
+    assert certutil_calls(lab, "offroot01") == [] and certutil_calls(lab, "subca01") == []
+    assert lab.thumbprint("root_crl") in ca_crls(lab, "subca01")
+
+    real = run(lab)
+    assert real.rc == 0, real.summary()
+    assert changes(check) == changes(real)
+    assert check.changed == real.changed and real.changed["subca01"] > 0
+    [done] = real.result("subca01", INSTALL)["results"]
+    assert done["crl"]["crl_number"] == would["crl"]["crl_number"]
+    published = real.result("offroot01", PUBLISH)["crl"]
+    assert published["crl_number"] == planned["crl_number"]
+    # the planned next update is the real one to within the hour (both are now + 7 calendar months)
+    when = dt.datetime.fromisoformat
+    assert abs(when(published["next_update"]) - when(planned["next_update"])) < dt.timedelta(hours=1)
+
+    # and once refreshed, both report nothing
+    again_check = run(lab, check=True)
+    again = run(lab)
+    assert changes(again_check) == changes(again) == {"offroot01": [], "subca01": []}
+
+
+def test_planned_is_only_for_check_mode(lab: SimLab) -> None:
+    content = base64_of(lab.pki_file("root_crl"))
+    res = install(lab, content=content, planned={"crl_number": 9})
+    assert res["failed"] is True and res["msg"].startswith("planned:") and "check mode" in res["msg"]
+    older = lab.adhoc(
+        "subca01", "sfb.pki.crl_install", {"content": content, "planned": {"crl_number": 4}}, check=True
+    )
+    assert older["changed"] is False and "planned" not in older
 
 
 def test_root_unreachable_fails_clearly_and_reports_days_left(lab: SimLab) -> None:
