@@ -330,3 +330,18 @@ def test_state_file_round_trips(lab: SimLab, tmp_path: Path) -> None:
     assert sim_host.dump_yaml(again.to_data()) == sim_host.dump_yaml(model.to_data())
     with pytest.raises(sim_host.SimError, match="unknown state section"):
         sim_host.Host(str(hand), {"service": {}})  # a misspelled section is an error, not an empty host
+    faults = {
+        "name": "hand",
+        "access_denied": {"keys": ["HKLM\\SOFTWARE\\Contoso"], "event_logs": ["Security"]},
+        "locked_files": ["C:\\Windows\\Temp\\a.txt"],
+        "language_mode": "ConstrainedLanguage",
+    }
+    denied = sim_host.Host(str(hand), faults)
+    assert denied.denied("keys", "hklm\\software\\CONTOSO") and not denied.denied("keys", "HKLM\\SOFTWARE")
+    assert denied.denied("event_logs", "security") and denied.locked("c:\\windows\\temp\\A.txt")
+    again = sim_host.Host(str(hand), denied.to_data())
+    assert {k: again.to_data()[k] for k in faults} == faults
+    with pytest.raises(sim_host.SimError, match="access_denied takes"):
+        sim_host.Host(str(hand), {"access_denied": {"key": ["x"]}})
+    with pytest.raises(sim_host.SimError, match="language_mode"):
+        sim_host.Host(str(hand), {"language_mode": "Constrained"})
