@@ -285,8 +285,13 @@ def test_sections_reading_the_same_item_report_it_once(pki: pf.Hierarchy) -> Non
             entry["subkeys"] = [
                 {"name": "AB" * 20, "exists": True, "values": {}, "subkeys": [], "error": DENIED_KEY}
             ]
+    snap = Snapshot.from_result(result)
+    _facts, alone = _host.select_sections(["server_certificates"])["server_certificates"].analyze(
+        {}, snap, NOW
+    )
+    assert [f.id for f in alone] == ["unreadable"]  # server_certificates reports it on its own too
     sections = _host.select_sections(["certificates", "server_certificates"])
-    out = _host.analyze_host(sections, {}, Snapshot.from_result(result), NOW)
+    out = _host.analyze_host(sections, {}, snap, NOW)
     assert [f["object"] for f in out["findings"] if f["id"] == "unreadable"] == [
         f"HKLM\\{my_key}\\{'AB' * 20}"
     ]
