@@ -78,8 +78,7 @@ def planned_install(
     issuer = planned.get("issuer")
     if issuer is not None and str(issuer).casefold() != crl.issuer.casefold():
         raise PkiInputError("planned", f"issuer {issuer} is not the issuer of the given CRL ({crl.issuer})")
-    newest = installed if installed is not None else None
-    if newest is not None and newest.crl_number is not None and number <= newest.crl_number:
+    if installed is not None and installed.crl_number is not None and number <= installed.crl_number:
         return None
     return dict(planned, issuer=crl.issuer, planned=True)
 
@@ -170,7 +169,7 @@ class ActionModule(CrlAction):
         }
         if self._task.diff:
             before = plan.installed if plan.installed is not None else None
-            after = crl_summary(crl) if planned is None else {k: planned[k] for k in _SUMMARY}
+            after = crl_summary(crl) if planned is None else {k: planned.get(k) for k in _SUMMARY}
             result["diff"] = {"before": crl_summary(before), "after": after}
         if planned is not None:
             result["crl"] = planned
