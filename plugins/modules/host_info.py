@@ -326,6 +326,13 @@ ca:
       description: The CRLs in C(%windir%\System32\CertSrv\CertEnroll), each with C(file) and C(issued_by_ca).
       type: list
       elements: dict
+    read_errors:
+      description:
+        - What the host could not read of the CA - the CertSvc configuration key or a value of it, the
+          CertEnroll folder, or a CertEnroll file (denied, or held open while CertSvc writes it) - each as
+          C(kind), C(path) and the Windows C(error). Each is also an C(unreadable) finding.
+      type: list
+      elements: dict
     current_crl:
       description: Thumbprint of the newest base CRL the CA certificate issued.
       type: str
