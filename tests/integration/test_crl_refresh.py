@@ -176,6 +176,26 @@ def test_check_mode_lists_the_same_changes_as_the_real_run(lab: SimLab) -> None:
     assert changes(again_check) == changes(again) == {"offroot01": [], "subca01": []}
 
 
+def test_check_mode_matches_the_real_run_with_cdp_folders_and_ad(lab: SimLab) -> None:
+    extra = {"offline_root_crl_cdp_paths": ["C:\\inetpub\\wwwroot\\pki"], "offline_root_crl_dspublish": True}
+    check = run(lab, check=True, **extra)
+    assert check.rc == 0, check.summary() + check.stdout[-3000:]
+    [would] = check.result("subca01", INSTALL)["results"]
+    assert would["cdp_paths"] == [
+        {
+            "path": "C:\\inetpub\\wwwroot\\pki\\Contoso Offline Root CA.crl",
+            "changed": True,
+            "folder_created": True,
+        }
+    ]
+    assert would["dspublished"] is True and not lab.host("subca01").is_dir("C:\\inetpub\\wwwroot\\pki")
+    real = run(lab, **extra)
+    assert real.rc == 0, real.summary()
+    [done] = real.result("subca01", INSTALL)["results"]
+    assert done["cdp_paths"] == would["cdp_paths"] and done["dspublished"] is True
+    assert changes(check) == changes(real)
+
+
 def test_planned_is_only_for_check_mode(lab: SimLab) -> None:
     content = base64_of(lab.pki_file("root_crl"))
     res = install(lab, content=content, planned={"crl_number": 9})
