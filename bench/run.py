@@ -203,8 +203,9 @@ def render_scale(d: dict[str, Any]) -> list[str]:
         f"{max(sizes[-1]['certificates']['store_entries_per_host'].values())}). Forks {d['forks']}; "
         "wall time of ansible-playbook including start-up, best of the runs (the two playbooks take turns).",
         "",
-        "| hosts | win_ping floor (s) | audit (s) | audit / floor | goal | audit runs (s) | floor runs (s) |",
-        "|---:|---:|---:|---:|---:|---|---|",
+        "| hosts | win_ping floor (s) | audit (s) | audit / floor | goal | audit runs (s) | floor runs (s) "
+        "| CPU s, floor / audit / ratio |",
+        "|---:|---:|---:|---:|---:|---|---|---|",
     ]
     for s in sizes:
         verdict = "meets" if s["ratio"] <= d["goal"] else "misses"
@@ -212,9 +213,18 @@ def render_scale(d: dict[str, Any]) -> list[str]:
             f"| {s['hosts']} | {_fmt(s['ping_seconds'])} | {_fmt(s['audit_seconds'])} | "
             f"**{_fmt(s['ratio'])}x** | "
             f"<= {d['goal']}x ({verdict}) | {', '.join(_fmt(x) for x in s['audit_runs'])} | "
-            f"{', '.join(_fmt(x) for x in s['ping_runs'])} |"
+            f"{', '.join(_fmt(x) for x in s['ping_runs'])} | "
+            + (
+                f"{_fmt(s['ping_cpu'])} / {_fmt(s['audit_cpu'])} / {_fmt(s['audit_cpu'] / s['ping_cpu'])}x |"
+                if s.get("ping_cpu")
+                else "- |"
+            )
         )
     lines += [
+        "",
+        "CPU s: user + system time of ansible-playbook and every process it waited for (workers and "
+        "the simulated hosts' module processes), least of the runs: on a machine shared with other "
+        "work, wall time varies from run to run (see the runs), CPU time much less.",
         "",
         "Controller memory: peak of the summed RSS of ansible-playbook and its forked workers (they share "
         "most pages with it, so RSS counts those once per process) and of their summed PSS (shared pages "

@@ -235,7 +235,13 @@ def run_measured(lab: Any, playbook: Path, extra: dict[str, Any], forks: int) ->
     with open(log, "w", encoding="utf-8") as out:
         start = time.perf_counter()
         proc = subprocess.Popen(cmd, cwd=str(REPO), env=env, stdout=out, stderr=subprocess.STDOUT)
-        while proc.poll() is None:
+        usage = None
+        while usage is None:
+            pid, status, rusage = os.wait4(proc.pid, os.WNOHANG)
+            if pid == proc.pid:  # CPU of ansible-playbook and every process it waited for
+                proc.returncode = os.waitstatus_to_exitcode(status)
+                usage = rusage
+                break
             pids = _controller_processes(proc.pid)
             sizes = [_memory(pid) for pid in pids]
             peak_rss = max(peak_rss, sum(s[0] for s in sizes))
@@ -244,11 +250,13 @@ def run_measured(lab: Any, playbook: Path, extra: dict[str, Any], forks: int) ->
             workers = max(workers, len(pids) - 1)
             time.sleep(0.05)
         elapsed = time.perf_counter() - start
+    cpu = usage.ru_utime + usage.ru_stime
     if proc.returncode != 0:
         tail = "\n".join(log.read_text(encoding="utf-8").splitlines()[-20:])
         raise RuntimeError(f"{playbook.name} failed (rc {proc.returncode}):\n{tail}")
     return {
         "seconds": elapsed,
+        "cpu_seconds": cpu,
         "peak_rss": peak_rss,
         "peak_pss": peak_pss,
         "peak_main_rss": peak_main,
@@ -328,6 +336,10 @@ def measure_size(count: int, repeat: int, forks: int, work: Path) -> dict[str, A
         "ratio": best["audit"]["seconds"] / best["ping"]["seconds"],
         "ping_runs": [r["seconds"] for r in runs["ping"]],
         "audit_runs": [r["seconds"] for r in runs["audit"]],
+        # CPU seconds of the whole run (controller and simulated hosts alike): a neighbour's load on
+        # the machine stretches wall time but not this.
+        "ping_cpu": min(r["cpu_seconds"] for r in runs["ping"]),
+        "audit_cpu": min(r["cpu_seconds"] for r in runs["audit"]),
         "memory": {label: peak[label] for label in peak},
         "snapshot_bytes": {
             "mean": statistics.mean(snapshot_bytes),
