@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from simlab import SimLab
 
 from ansible_collections.sfb.pki.plugins.module_utils._host import available_sections
@@ -176,3 +177,14 @@ def test_fault_estate_triggers_each_remaining_finding(
     for host in data["hosts"]:
         for finding in host["findings"]:
             assert finding["message"] in text
+
+
+def test_hosts_outside_the_target_are_not_counted(lab: SimLab, tmp_path: Path) -> None:
+    # a Linux host of a shared infrastructure inventory, outside the group sfb_pki
+    data = yaml.safe_load(lab.inventory.read_text())
+    data["all"].setdefault("hosts", {})["linux01"] = {"ansible_host": "192.0.2.1", "ansible_port": 1}
+    lab.inventory.write_text(yaml.safe_dump(data))
+    res, report, _unused = _audit(lab, tmp_path, extra_vars={"audit_fail_on": "critical"})
+    assert "linux01" not in res.stdout
+    assert sorted(h["name"] for h in report["hosts"]) == lab.hosts
+    assert report["summary"]["hosts_not_read"] == []

@@ -1,12 +1,14 @@
 # Copyright: (c) 2026, sfb.pki maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""playbooks/site.yml as a whole: one read per host shared by every role, and a quiet second run."""
+"""playbooks/site.yml as a whole: one read per host shared by every role, and a quiet second run; every
+playbook stops loudly when its target group has no host."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
+import yaml
 from simlab import SimLab
 
 pytestmark = pytest.mark.integration
@@ -29,3 +31,43 @@ def test_site_reads_each_host_once_and_converges(lab: SimLab, tmp_path: Path) ->
     assert second.rc == 0
     assert all(count == 0 for count in second.changed.values()), second.summary()
     assert all([c["module"] for c in lab.calls(h)] == ["win_powershell"] for h in lab.hosts)
+
+
+def _regroup(lab: SimLab, old: str, new: str) -> None:
+    """Rename a group of the lab's generated inventory."""
+    data = yaml.safe_load(lab.inventory.read_text())
+    children = data["all"]["children"]
+    children[new] = children.pop(old)
+    lab.inventory.write_text(yaml.safe_dump(data))
+
+
+@pytest.mark.parametrize(
+    "playbook",
+    ["playbooks/site.yml", "playbooks/audit.yml", "playbooks/restore_certificate.yml"],
+)
+def test_missing_target_group_fails_loudly(lab: SimLab, tmp_path: Path, playbook: str) -> None:
+    _regroup(lab, "sfb_pki", "windows")  # an inventory written without the group sfb_pki
+    res = lab.run(
+        playbook,
+        extra_vars={
+            "root_store_backup_dir": str(tmp_path / "backups"),
+            "audit_report_dir": str(tmp_path / "reports"),
+            "restore_certificate_backup": str(tmp_path / "none.json"),
+        },
+    )
+    assert res.rc != 0
+    check = res.result("localhost", "Check that the target group has hosts")
+    assert check["failed"] is True
+    assert "No host in 'sfb_pki'" in check["msg"] and "docs/inventory.md" in check["msg"]
+    assert all(lab.calls(host) == [] for host in lab.hosts)
+    assert not (tmp_path / "reports").exists()
+
+
+def test_another_group_named_by_sfb_pki_hosts(lab: SimLab, tmp_path: Path) -> None:
+    _regroup(lab, "sfb_pki", "windows")
+    res = lab.run(
+        "playbooks/site.yml",
+        extra_vars={"sfb_pki_hosts": "windows", "root_store_backup_dir": str(tmp_path / "backups")},
+    )
+    assert res.rc == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    assert all(lab.calls(host)[0]["module"] == "win_powershell" for host in lab.hosts)
