@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from simlab import SimLab
+from simlab import INSTALLED, REPO, SimLab
 
 pytestmark = pytest.mark.integration
 
@@ -71,3 +71,33 @@ def test_another_group_named_by_sfb_pki_hosts(lab: SimLab, tmp_path: Path) -> No
     )
     assert res.rc == 0, res.stdout[-3000:] + res.stderr[-3000:]
     assert all(lab.calls(host)[0]["module"] == "win_powershell" for host in lab.hosts)
+
+
+def test_backups_and_report_default_outside_the_collection(lab: SimLab, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {"HOME": str(home)}
+    res = lab.run("playbooks/site.yml", env=env)
+    assert res.rc == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    folder = home / ".local" / "share" / "sfb.pki" / "backups" / "fe01"
+    records = sorted(folder.glob("*.json"))
+    assert [p.name for p in records] == [f"Root-registry-{lab.thumbprint('issuing')}.json"]
+    shown = res.result("localhost", "Show every certificate backup written by this run")["msg"]
+    assert shown == [f"backup (restore with sfb.pki.restore_certificate): {records[0]}"]
+    for playbook_dir in (REPO / "playbooks", INSTALLED / "playbooks"):
+        assert not (playbook_dir / "pki_backups").exists()
+
+    second = lab.run("playbooks/site.yml", env=env)
+    shown = second.result("localhost", "Show every certificate backup written by this run")["msg"]
+    assert shown == [
+        "no certificate was removed, so no backup was written (backups go to "
+        f"{home / '.local' / 'share' / 'sfb.pki' / 'backups'})"
+    ]
+
+    audit = lab.run("playbooks/audit.yml", env=env)
+    assert audit.rc == 0, audit.stdout[-3000:]
+    report = home / ".local" / "share" / "sfb.pki" / "reports" / "report.html"
+    assert report.is_file()
+    assert f"report: {report}" in audit.result("localhost", "Show where the report is")["msg"]
+    for playbook_dir in (REPO / "playbooks", INSTALLED / "playbooks"):
+        assert not (playbook_dir / "reports").exists()
