@@ -13,6 +13,7 @@ from typing import Any
 
 from ansible.module_utils.common.text.converters import to_text
 
+from ansible_collections.sfb.pki.plugins.module_utils._findings import SEVERITIES
 from ansible_collections.sfb.pki.plugins.module_utils._report import build_report, fail_reached, render_html
 from ansible_collections.sfb.pki.plugins.modules.audit_report import DOCUMENTATION
 from ansible_collections.sfb.pki.plugins.plugin_utils._action import PkiAction, PkiActionError
@@ -30,6 +31,47 @@ def _write(path: Path, text: str) -> None:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def host_line(host: dict[str, Any]) -> str:
+    """One log line saying what was found on a host."""
+    name = host["name"]
+    if host["status"] != "ok":
+        return f"{name}: not read ({host['status']}): {host.get('error') or 'no result'}"
+    findings = host["findings"]
+    if not findings:
+        return f"{name}: no findings"
+    counts = ", ".join(
+        f"{n} {s}" for s, n in sorted(host["counts"].items(), key=lambda i: -SEVERITIES.index(i[0]))
+    )
+    ids: dict[str, str] = {}
+    for finding in findings:  # worst first (build_report sorts them)
+        ids.setdefault(str(finding["id"]), str(finding["severity"]))
+    return f"{name}: {counts}: " + ", ".join(f"{i} ({s})" for i, s in ids.items())
+
+
+def stats_of(report: dict[str, Any], html_path: str) -> dict[str, Any]:
+    """The per-host summary and every finding (id, severity, object, fix), for set_stats and AWX."""
+    hosts = {}
+    for host in report["hosts"]:
+        entry: dict[str, Any] = {
+            "status": host["status"],
+            "worst": host.get("worst"),
+            "counts": host.get("counts") or {},
+            "findings": [
+                {key: finding.get(key) for key in ("id", "severity", "object", "fix")}
+                for finding in host["findings"]
+            ],
+        }
+        if host["status"] != "ok":
+            entry["error"] = host.get("error")
+        hosts[host["name"]] = entry
+    return {
+        "generated": report["generated"],
+        "report_html": html_path,
+        "summary": report["summary"],
+        "hosts": hosts,
+    }
 
 
 def _plain(value: Any) -> Any:
@@ -63,6 +105,8 @@ class ActionModule(PkiAction):
             "report_html": str(html_path),
             "summary": report["summary"],
             "fail_reached": reached,
+            "host_lines": [host_line(h) for h in report["hosts"]],
+            "stats": stats_of(report, str(html_path)),
         }
         if reached:
             summary = report["summary"]

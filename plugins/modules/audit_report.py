@@ -122,4 +122,17 @@ fail_reached:
   description: Whether O(fail_on) was reached (the task then fails).
   returned: always
   type: bool
+host_lines:
+  description: One line per host saying what was found (counts by severity, then each finding id with its
+    severity, worst first), or why the host was not read.
+  returned: always
+  type: list
+  elements: str
+  sample: ["fe01: 1 critical, 1 warning: subordinate_in_root (critical), gpo_only_root (warning)"]
+stats:
+  description:
+    - The summary, the report path, and per host its status, counts and every finding (id, severity,
+      object, fix); ready for C(ansible.builtin.set_stats), which AWX keeps as job artifacts.
+  returned: always
+  type: dict
 """

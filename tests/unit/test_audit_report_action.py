@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from ansible_collections.sfb.pki.plugins.action import audit_report as audit_report_action
 from ansible_collections.sfb.pki.plugins.module_utils._findings import Finding
 
 REPO = Path(__file__).resolve().parents[2]
@@ -111,3 +112,37 @@ def test_unwritable_destination_is_one_clear_error(tmp_path: Path) -> None:
     code, _unused, output = _run(tmp_path, "none", out_dir=blocker)
     assert code != 0
     assert f"audit_report: cannot write the report to {blocker}" in output
+
+
+def test_one_line_per_host_and_stats_with_every_finding(tmp_path: Path) -> None:
+    code, result, output = _run(tmp_path, "none")
+    assert code == 0, output
+    assert result["host_lines"] == [
+        "fe01: 1 warning: server_cert_eku (warning)",
+        "fe02: no findings",
+    ]
+    stats = result["stats"]
+    assert stats["report_html"] == str(tmp_path / "out" / "report.html")
+    assert stats["summary"]["findings"]["warning"] == 1
+    assert stats["hosts"]["fe01"]["findings"] == [
+        {"id": "server_cert_eku", "severity": "warning", "object": "AB" * 20, "fix": "re-issue"}
+    ]
+    assert stats["hosts"]["fe02"] == {"status": "ok", "worst": None, "counts": {}, "findings": []}
+
+
+def test_host_line_names_the_worst_first_and_unread_hosts() -> None:
+    line = audit_report_action.host_line(
+        {
+            "name": "fe01",
+            "status": "ok",
+            "counts": {"warning": 2, "critical": 1},
+            "findings": [
+                {"id": "subordinate_in_root", "severity": "critical"},
+                {"id": "gpo_only_root", "severity": "warning"},
+                {"id": "gpo_only_root", "severity": "warning"},
+            ],
+        }
+    )
+    assert line == "fe01: 1 critical, 2 warning: subordinate_in_root (critical), gpo_only_root (warning)"
+    unread = {"name": "edge01", "status": "unreachable", "error": "timed out", "findings": []}
+    assert audit_report_action.host_line(unread) == "edge01: not read (unreachable): timed out"
