@@ -270,3 +270,27 @@ def test_a_ca_without_a_crl_gets_one_and_a_wrong_ca_name_is_named(lab: SimLab) -
     wrong = lab.adhoc("offroot01", "sfb.pki.crl_publish", {"ca_name": "Fabrikam Root CA"})
     assert wrong["failed"] is True
     assert "no CA named 'Fabrikam Root CA'" in wrong["msg"]
+
+
+def test_root_powered_off_passes_while_no_copy_is_due(lab: SimLab) -> None:
+    # 20 days left on subca01's copy; with a 10-day refresh window nothing is due yet
+    lab.inject_fault("offroot01", "win_powershell", kind="unreachable")
+    res = run(lab, offline_root_crl_refresh_before=10, offline_root_crl_fail_within_days=5)
+    assert res.rc == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    msg = res.result(
+        "offroot01",
+        "sfb.pki.offline_root_crl : Pass while the offline root is off and no copy of its CRL is due",
+    )["msg"]
+    assert "offroot01 is unreachable" in msg and "nothing is due" in msg
+    assert "subca01 19" in msg or "subca01 20" in msg
+    assert certutil_calls(lab, "subca01") == []
+
+    # the same root off, but the copy is inside a 25-day window: the run fails and names the copy
+    lab.inject_fault("offroot01", "win_powershell", kind="unreachable")
+    due = run(lab, offline_root_crl_refresh_before=25, offline_root_crl_fail_within_days=5)
+    assert due.rc != 0
+    verdict = due.result(
+        "offroot01", "sfb.pki.offline_root_crl : Fail a root whose CRL could not be refreshed"
+    )
+    assert verdict["failed"] is True
+    assert "inside the 25-day refresh window: subca01" in verdict["msg"]
