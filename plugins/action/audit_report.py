@@ -13,6 +13,7 @@ from typing import Any
 
 from ansible.module_utils.common.text.converters import to_text
 
+from ansible_collections.sfb.pki.plugins.module_utils._errors import PkiInputError
 from ansible_collections.sfb.pki.plugins.module_utils._findings import SEVERITIES
 from ansible_collections.sfb.pki.plugins.module_utils._report import build_report, fail_reached, render_html
 from ansible_collections.sfb.pki.plugins.modules.audit_report import DOCUMENTATION
@@ -88,6 +89,12 @@ class ActionModule(PkiAction):
     def run_pki(self, args: dict[str, Any], task_vars: dict[str, Any]) -> dict[str, Any]:
         """Build, write both files, then apply fail_on."""
         now = datetime.now(UTC)
+        template = None
+        if args.get("template"):
+            try:
+                template = Path(args["template"]).read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as err:
+                raise PkiInputError(f"template {args['template']}", f"cannot be read: {err}") from err
         report = build_report(_plain(args["results"]), now, events_days=args["events_days"])
         dest = Path(args["dest"])
         try:
@@ -95,7 +102,7 @@ class ActionModule(PkiAction):
             json_path = dest / "report.json"
             html_path = dest / "report.html"
             _write(json_path, json.dumps(report, indent=1, sort_keys=False) + "\n")
-            _write(html_path, render_html(report, now))
+            _write(html_path, render_html(report, now, template))
         except OSError as err:
             raise PkiActionError(f"audit_report: cannot write the report to {dest}: {err}") from err
         reached = fail_reached(report, args["fail_on"])
