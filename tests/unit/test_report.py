@@ -177,6 +177,8 @@ def test_html_parses_contains_every_finding_and_is_self_contained() -> None:
             assert f["fix"] in text
     assert "today 2026-11-23" in text
     assert "connection refused" in text
+    # a finding row is marked by its severity at the edge; the badge colour is for badges only
+    assert '<tr class="row-critical">' in page and '<tr class="critical">' not in page
 
 
 def test_html_without_crls_or_findings() -> None:
