@@ -30,7 +30,11 @@ SANITY_COLL := $(SANITY_ROOT)/ansible_collections/sfb/pki
 INSTALLED := $(abspath $(BUILD))/installed
 # ansible-test runs sanity with the venv's own Python version (3.11 in CI).
 SANITY_PYTHON ?= $(shell $(BIN)/python -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null || echo 3.11)
-GET_PIP := $(HOME)/.ansible/test/cache/get_pip_24_2.py
+# ansible-test keeps its cache and sanity virtualenvs under ~/.ansible/test; it gets a private home in
+# .build (kept between runs) so the user's home is never written. pip still reads the user's pip.conf.
+SANITY_HOME ?= $(abspath $(BUILD))/sanity-home
+GET_PIP := $(SANITY_HOME)/.ansible/test/cache/get_pip_24_2.py
+PIP_CONF := $(firstword $(PIP_CONFIG_FILE) $(wildcard $(or $(XDG_CONFIG_HOME),$(HOME)/.config)/pip/pip.conf $(HOME)/.pip/pip.conf))
 EE_CONTEXT := $(abspath $(BUILD))/ee
 # Collections the lab loads sfb.pki from; `make package` points it at the installed tarball.
 SFB_COLLECTIONS_PATH ?= $(COLLECTIONS)
@@ -101,8 +105,9 @@ sanity: $(STAMP)
 	$(BIN)/python .ci/build_ignore.py galaxy.yml > $(SANITY_ROOT)/excludes
 	if command -v rsync >/dev/null; then rsync -a --exclude-from=$(SANITY_ROOT)/excludes ./ $(SANITY_COLL)/; \
 	else $(BIN)/python .ci/build_ignore.py galaxy.yml . $(SANITY_COLL); fi
-	cd $(SANITY_COLL) && PATH=$(abspath $(BIN)):$$PATH ansible-test sanity --python $(SANITY_PYTHON) --color no \
-		--truncate 0 $(SANITY_ARGS)
+	cd $(SANITY_COLL) && PATH=$(abspath $(BIN)):$$PATH HOME=$(SANITY_HOME) XDG_CACHE_HOME=$(SANITY_HOME)/.cache \
+		XDG_CONFIG_HOME=$(SANITY_HOME)/.config $(if $(PIP_CONF),PIP_CONFIG_FILE=$(PIP_CONF)) \
+		ansible-test sanity --python $(SANITY_PYTHON) --color no --truncate 0 $(SANITY_ARGS)
 
 # ansible-lint puts its cache dir (ANSIBLE_HOME) first on the collections path; a private one keeps a
 # stray sfb.pki in ~/.ansible/collections from shadowing the worktree.

@@ -77,3 +77,34 @@ def test_no_supported_python_says_which_versions(tmp_path: Path) -> None:
     assert proc.returncode != 0
     assert "need Python 3.11, 3.12 or 3.13" in proc.stdout + proc.stderr
     assert not (tmp_path / "venv").exists()
+
+
+def test_sanity_gives_ansible_test_a_private_home(tmp_path: Path) -> None:
+    """ansible-test writes its cache and virtualenvs below $HOME: `make sanity` points it at .build."""
+    assert MAKE is not None
+    home = tmp_path / "home"
+    proc = subprocess.run(
+        [
+            MAKE,
+            "--no-print-directory",
+            "-C",
+            str(REPO),
+            "-n",
+            "sanity",
+            "PYTHON=python3",
+            "SANITY_PYTHON=3.11",
+        ],
+        env={**os.environ, "HOME": str(home)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    private = REPO / ".build" / "sanity-home"
+    test_line = next(
+        line for line in proc.stdout.splitlines() if "ansible-test sanity" in line or "HOME=" in line
+    )
+    assert f"HOME={private}" in proc.stdout and f"XDG_CACHE_HOME={private}/.cache" in proc.stdout, test_line
+    assert str(home) not in proc.stdout
+    assert not home.exists()
