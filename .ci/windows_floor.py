@@ -9,8 +9,8 @@ Usage: windows_floor.py [REPO]          exit 1 when galaxy.yml's floor differs f
 """
 
 import ast
-import json
 import importlib.util
+import json
 import re
 import sys
 from pathlib import Path
@@ -136,7 +136,9 @@ def main() -> int:
     # A floor and an upper bound below the next major version: ">=1.11.0,<4.0.0".
     match = re.fullmatch(r">=\s*([\d.]+)\s*,\s*<\s*([\d.]+)", declared.strip())
     if not match or vkey(match.group(1)) != vkey(floor):
-        print(f"galaxy.yml: set dependencies['ansible.windows'] to '>={floor},<NEXT_MAJOR.0.0'", file=sys.stderr)
+        print(
+            f"galaxy.yml: set dependencies['ansible.windows'] to '>={floor},<NEXT_MAJOR.0.0'", file=sys.stderr
+        )
         return 1
     tested = installed_version("ansible.windows")
     if tested and not vkey(tested) < vkey(match.group(2)):
