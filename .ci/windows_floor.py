@@ -27,7 +27,7 @@ def installed_version(collection: str) -> str | None:
     spec = importlib.util.find_spec(f"ansible_collections.{namespace}.{name}")
     if spec is None or not spec.submodule_search_locations:
         return None
-    manifest = Path(list(spec.submodule_search_locations)[0]) / "MANIFEST.json"
+    manifest = Path(next(iter(spec.submodule_search_locations))) / "MANIFEST.json"
     if not manifest.is_file():
         return None
     return str(json.loads(manifest.read_text(encoding="utf-8"))["collection_info"]["version"])
