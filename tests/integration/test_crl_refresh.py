@@ -103,7 +103,7 @@ def test_due_crl_is_reissued_installed_and_second_run_is_quiet(lab: SimLab) -> N
     lab.clear_calls()
     second = run(lab)
     assert second.rc == 0, second.summary()
-    assert second.changed == {"offroot01": 0, "subca01": 0}
+    assert second.changed == {"localhost": 0, "offroot01": 0, "subca01": 0}
     assert certutil_calls(lab, "offroot01") == []
     assert certutil_calls(lab, "subca01") == []
     assert second.result("offroot01", PUBLISH)["reissued"] is False
@@ -112,7 +112,7 @@ def test_due_crl_is_reissued_installed_and_second_run_is_quiet(lab: SimLab) -> N
 def test_not_due_means_no_certutil_call(lab: SimLab) -> None:
     res = run(lab, offline_root_crl_refresh_before=10)
     assert res.rc == 0, res.summary()
-    assert res.changed == {"offroot01": 0, "subca01": 0}
+    assert res.changed == {"localhost": 0, "offroot01": 0, "subca01": 0}
     assert res.result("offroot01", PUBLISH)["reason"].startswith("the current CRL is not due until")
     assert certutil_calls(lab, "offroot01") == []
     assert certutil_calls(lab, "subca01") == []
@@ -170,7 +170,7 @@ def test_air_gapped_mode_installs_the_supplied_file(lab: SimLab, tmp_path: Path)
     assert installed["changed"] is True and installed["issuer"]["from"] == "given"
     lab.clear_calls()
     again = run(lab, offline_root_crl_file=str(crl))
-    assert again.changed == {"subca01": 0}
+    assert again.changed == {"localhost": 0, "subca01": 0}
     assert certutil_calls(lab, "subca01") == []
 
 
@@ -294,3 +294,11 @@ def test_root_powered_off_passes_while_no_copy_is_due(lab: SimLab) -> None:
     )
     assert verdict["failed"] is True
     assert "inside the 25-day refresh window: subca01" in verdict["msg"]
+
+
+def test_no_subordinate_ca_in_the_inventory_fails_loudly(lab: SimLab) -> None:
+    res = run(lab, crl_refresh_subordinate_group="issuing_cas")
+    assert res.rc != 0
+    check = res.result("localhost", "Check that the target group has hosts")
+    assert "No host in 'issuing_cas'" in check["msg"] and "docs/inventory.md" in check["msg"]
+    assert lab.calls("offroot01") == [] and lab.calls("subca01") == []
