@@ -301,4 +301,5 @@ def test_no_subordinate_ca_in_the_inventory_fails_loudly(lab: SimLab) -> None:
     assert res.rc != 0
     check = res.result("localhost", "Check that the target group has hosts")
     assert "No host in 'issuing_cas'" in check["msg"] and "docs/inventory.md" in check["msg"]
+    assert "crl_refresh_subordinate_group" in check["msg"]
     assert lab.calls("offroot01") == [] and lab.calls("subca01") == []
