@@ -5,11 +5,13 @@ playbook stops loudly when its target group has no host."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
-from simlab import INSTALLED, REPO, SimLab
+from simlab import INSTALLED, REPO, RunResult, SimLab
 
 pytestmark = pytest.mark.integration
 
@@ -31,6 +33,12 @@ def test_site_reads_each_host_once_and_converges(lab: SimLab, tmp_path: Path) ->
     assert second.rc == 0
     assert all(count == 0 for count in second.changed.values()), second.summary()
     assert all([c["module"] for c in lab.calls(h)] == ["win_powershell"] for h in lab.hosts)
+
+
+def _shown(res: RunResult, task: str) -> Any:
+    """The message of a run-once task, whichever host it ran on."""
+    (msg,) = [r["msg"] for h in res.stats for n, r in res.task_results(h) if n == task and "msg" in r]
+    return msg
 
 
 def _regroup(lab: SimLab, old: str, new: str) -> None:
@@ -77,27 +85,32 @@ def test_backups_and_report_default_outside_the_collection(lab: SimLab, tmp_path
     home = tmp_path / "home"
     home.mkdir()
     env = {"HOME": str(home)}
-    res = lab.run("playbooks/site.yml", env=env)
+    res = lab.run("playbooks/site.yml", env=env, limit="fe01")  # also printed under --limit
     assert res.rc == 0, res.stdout[-3000:] + res.stderr[-3000:]
     folder = home / ".local" / "share" / "sfb.pki" / "backups" / "fe01"
     records = sorted(folder.glob("*.json"))
     assert [p.name for p in records] == [f"Root-registry-{lab.thumbprint('issuing')}.json"]
-    shown = res.result("localhost", "Show every certificate backup written by this run")["msg"]
+    shown = _shown(res, "Show every certificate backup written by this run")
     assert shown == [f"backup (restore with sfb.pki.restore_certificate): {records[0]}"]
     for playbook_dir in (REPO / "playbooks", INSTALLED / "playbooks"):
         assert not (playbook_dir / "pki_backups").exists()
 
     second = lab.run("playbooks/site.yml", env=env)
-    shown = second.result("localhost", "Show every certificate backup written by this run")["msg"]
+    shown = _shown(second, "Show every certificate backup written by this run")
     assert shown == [
         "no certificate was removed, so no backup was written (backups go to "
         f"{home / '.local' / 'share' / 'sfb.pki' / 'backups'})"
     ]
 
-    audit = lab.run("playbooks/audit.yml", env=env)
+    audit = lab.run("playbooks/audit.yml", env=env, limit="fe01,edge01")
     assert audit.rc == 0, audit.stdout[-3000:]
     report = home / ".local" / "share" / "sfb.pki" / "reports" / "report.html"
     assert report.is_file()
-    assert f"report: {report}" in audit.result("localhost", "Show where the report is")["msg"]
+    # --limit narrows the report to the hosts it left (a play on localhost would have been skipped)
+    assert [h["name"] for h in json.loads(report.with_suffix(".json").read_text())["hosts"]] == [
+        "edge01",
+        "fe01",
+    ]
+    assert f"report: {report}" in _shown(audit, "Show where the report is")
     for playbook_dir in (REPO / "playbooks", INSTALLED / "playbooks"):
         assert not (playbook_dir / "reports").exists()
