@@ -13,6 +13,7 @@ from typing import Any
 from ansible.module_utils.common.text.converters import to_text
 
 from ansible_collections.sfb.pki.plugins.module_utils._errors import PkiInputError
+from ansible_collections.sfb.pki.plugins.module_utils._findings import SEVERITIES
 from ansible_collections.sfb.pki.plugins.module_utils._report import (
     build_report,
     fail_reached,
@@ -21,6 +22,47 @@ from ansible_collections.sfb.pki.plugins.module_utils._report import (
 )
 from ansible_collections.sfb.pki.plugins.modules.audit_report import DOCUMENTATION
 from ansible_collections.sfb.pki.plugins.plugin_utils._action import PkiAction, PkiActionError, write_atomic
+
+
+def host_line(host: dict[str, Any]) -> str:
+    """One log line saying what was found on a host."""
+    name = host["name"]
+    if host["status"] != "ok":
+        return f"{name}: not read ({host['status']}): {host.get('error') or 'no result'}"
+    findings = host["findings"]
+    if not findings:
+        return f"{name}: no findings"
+    counts = ", ".join(
+        f"{n} {s}" for s, n in sorted(host["counts"].items(), key=lambda i: -SEVERITIES.index(i[0]))
+    )
+    ids: dict[str, str] = {}
+    for finding in findings:  # worst first (build_report sorts them)
+        ids.setdefault(str(finding["id"]), str(finding["severity"]))
+    return f"{name}: {counts}: " + ", ".join(f"{i} ({s})" for i, s in ids.items())
+
+
+def stats_of(report: dict[str, Any], html_path: str) -> dict[str, Any]:
+    """The per-host summary and every finding (id, severity, object, fix), for set_stats and AWX."""
+    hosts = {}
+    for host in report["hosts"]:
+        entry: dict[str, Any] = {
+            "status": host["status"],
+            "worst": host.get("worst"),
+            "counts": host.get("counts") or {},
+            "findings": [
+                {key: finding.get(key) for key in ("id", "severity", "object", "fix")}
+                for finding in host["findings"]
+            ],
+        }
+        if host["status"] != "ok":
+            entry["error"] = host.get("error")
+        hosts[host["name"]] = entry
+    return {
+        "generated": report["generated"],
+        "report_html": html_path,
+        "summary": report["summary"],
+        "hosts": hosts,
+    }
 
 
 def _plain(value: Any) -> Any:
@@ -83,6 +125,12 @@ class ActionModule(PkiAction):
     def run_pki(self, args: dict[str, Any], task_vars: dict[str, Any]) -> dict[str, Any]:
         """Build (or merge slice reports), write both files, then apply fail_on."""
         now = datetime.now(UTC)
+        template = None
+        if args.get("template"):
+            try:
+                template = Path(args["template"]).read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as err:
+                raise PkiInputError(f"template {args['template']}", f"cannot be read: {err}") from err
         merged: list[str] = []
         if (args["results"] is None) == (args["merge_from"] is None):
             raise PkiInputError("audit_report", "give exactly one of results and merge_from")
@@ -109,7 +157,7 @@ class ActionModule(PkiAction):
             json_path = dest / "report.json"
             html_path = dest / "report.html"
             write_atomic(json_path, json.dumps(report, indent=1, sort_keys=False) + "\n")
-            write_atomic(html_path, render_html(report, now))
+            write_atomic(html_path, render_html(report, now, template))
         except OSError as err:
             raise PkiActionError(f"audit_report: cannot write the report to {dest}: {err}") from err
         reached = fail_reached(report, args["fail_on"])
@@ -119,6 +167,8 @@ class ActionModule(PkiAction):
             "report_html": str(html_path),
             "summary": report["summary"],
             "fail_reached": reached,
+            "host_lines": [host_line(h) for h in report["hosts"]],
+            "stats": stats_of(report, str(html_path)),
         }
         if merged:
             out["merged"] = merged

@@ -26,6 +26,9 @@ from ansible_collections.sfb.pki.plugins.module_utils._stores import HIVE
 from ansible_collections.sfb.pki.plugins.modules.root_store import DOCUMENTATION
 from ansible_collections.sfb.pki.plugins.plugin_utils._action import PkiAction, PkiActionError, reg_binary
 
+# The controller folder for backups when backup_dir is not given (docs/root_store.md).
+DEFAULT_BACKUP_DIR = "~/.local/share/sfb.pki/backups"
+
 
 class ActionModule(PkiAction):
     """Desired state of the machine Root store, at the physical-store level."""
@@ -53,9 +56,9 @@ class ActionModule(PkiAction):
         return out
 
     def _backup_dir(self, args: dict[str, Any], task_vars: dict[str, Any]) -> str:
-        base = args.get("backup_dir") or os.path.join(
-            str(task_vars.get("playbook_dir") or os.getcwd()), "pki_backups"
-        )
+        # Never under playbook_dir: that is inside the installed collection when the playbooks are
+        # imported as sfb.pki.site, where a reinstall deletes them or the folder is read-only.
+        base = args.get("backup_dir") or os.path.expanduser(DEFAULT_BACKUP_DIR)
         return os.path.join(base, self.host_name(task_vars))
 
     def _backup(
@@ -102,13 +105,14 @@ class ActionModule(PkiAction):
             "operations": [op.as_dict() for op in plan.operations],
             "reported": [f.as_dict() for f in plan.reported],
             "backups": [],
+            "backup_dir": self._backup_dir(args, task_vars),
         }
         if self._task.diff and plan.changed:
             result["diff"] = store_diff(inv, plan)
         if self._task.check_mode or not plan.changed:
             return result
         host = self.host_name(task_vars)
-        folder = self._backup_dir(args, task_vars)
+        folder = result["backup_dir"]
         done: list[Operation] = []
         backups: list[str] = []
         for op in plan.operations:

@@ -84,7 +84,8 @@ options:
       - Controller directory where every certificate is saved before it is removed, as
         C(<backup_dir>/<inventory_hostname>/<Store>-<physical>-<THUMBPRINT>.der) plus a C(.json) record (host,
         store, physical location, registry key, time, and the original registry Blob).
-      - Defaults to C(pki_backups) under the playbook directory.
+      - Defaults to C(~/.local/share/sfb.pki/backups) on the controller, outside the collection and the
+        playbook directory (which are replaced when the collection is reinstalled).
       - See C(docs/root_store.md) or the C(sfb.pki.restore_certificate) playbook to restore one.
     type: path
 attributes:
@@ -180,6 +181,11 @@ backups:
   returned: always
   type: list
   elements: str
+backup_dir:
+  description: The controller folder this host's backups go to (whether or not one was needed).
+  returned: always
+  type: str
+  sample: /home/admin/.local/share/sfb.pki/backups/fe01
 diff:
   description: Before/after per changed physical store.
   returned: when diff mode is on and something changes
