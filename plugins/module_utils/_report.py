@@ -28,6 +28,8 @@ from ._section_events import explains
 SCHEMA = 1
 FAIL_ON: tuple[str, ...] = ("none", "warning", "critical")
 CRL_CUSHION_DAYS = 30
+# report.html opens the host sections with critical findings only in reports of at most this many hosts.
+HOSTS_OPEN_UP_TO = 10
 _FINDING_KEYS = ("id", "severity", "object", "thumbprint", "message", "fix", "symptoms")
 
 
@@ -515,11 +517,14 @@ def html_view(report: Mapping[str, Any], now: datetime) -> dict[str, Any]:
         )
         for row in report.get("crl_timeline") or []
     ]
+    # A few hosts: those with critical findings or not read open by themselves. An estate: every host
+    # section starts closed, so the page stays a summary and a host table, one click from each host.
+    few = len(report["hosts"]) <= HOSTS_OPEN_UP_TO
     hosts = [
         dict(
             host,
             shown_status=host.get("worst") if host["status"] == "ok" else host["status"],
-            open=host.get("worst") == "critical" or host["status"] != "ok",
+            open=few and (host.get("worst") == "critical" or host["status"] != "ok"),
         )
         for host in report["hosts"]
     ]

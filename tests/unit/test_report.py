@@ -416,3 +416,13 @@ def test_merge_refuses_overlap_foreign_data_and_mixed_windows() -> None:
     with pytest.raises(PkiInputError, match="different event windows"):
         report.merge_reports(mixed, NOW)
     assert report.merge_reports(mixed, NOW, events_days=7)["events_days"] == 7
+
+
+def test_host_sections_start_closed_in_an_estate() -> None:
+    few = report.render_html(report.build_report(_estate(), NOW, events_days=7), NOW)
+    assert '<details id="h-fe01" open>' in few  # a critical finding, a small report
+    many = {f"fe{n:03d}": _estate()["fe01"] for n in range(report.HOSTS_OPEN_UP_TO + 1)}
+    page = report.render_html(report.build_report(many, NOW, events_days=7), NOW)
+    assert page.count("<details") == report.HOSTS_OPEN_UP_TO + 1
+    assert " open>" not in page
+    assert page.index('id="summary"') < page.index('id="hosts"') < page.index("<details")
