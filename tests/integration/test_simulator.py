@@ -136,7 +136,8 @@ def test_connection_faults_raise_like_psrp_and_winrm(lab: SimLab) -> None:
     calls.append(("ansible.windows.win_powershell", {"script": "Get-ChildItem C:\\"}))
     lost, refused, script = lab.tasks("fe01", calls)
     # psrp.py exec_command: the module ran, its reply timed out
-    assert lost["unreachable"] is True and lost["msg"].endswith("HTTP read timeout during PSRP script execution")
+    assert lost["unreachable"] is True
+    assert lost["msg"].endswith("HTTP read timeout during PSRP script execution")
     # winrm.py _winrm_connect: the module never started
     assert refused["unreachable"] is True and "ntlm: HTTPSConnectionPool(host=" in refused["msg"]
     assert "Connection refused" in refused["msg"]
