@@ -114,3 +114,18 @@ def test_a_script_that_throws_is_reported_from_its_error_records() -> None:
         "host fe01: read the host snapshot: ansible.windows.win_powershell failed: the script failed: "
     )
     assert "Access to the path" in result["msg"] and "DirUnauthorizedAccessError" in result["msg"]
+
+
+def test_failure_detail_prefers_msg_and_counts_the_error_records() -> None:
+    from ansible_collections.sfb.pki.plugins.plugin_utils._action import failure_detail
+
+    record = {"output": "line\r\n", "exception": {"message": "denied"}, "fully_qualified_error_id": "X,Y"}
+    assert failure_detail({"failed": True}) == "no message"
+    assert failure_detail({"msg": "boom"}) == "boom"
+    assert failure_detail({"msg": "boom", "error": [record]}) == "boom; denied (X,Y)"
+    assert (
+        failure_detail({"error": [record, record]})
+        == "the script failed: denied (X,Y) (and 1 more error records)"
+    )
+    assert failure_detail({"error": [{"output": " only output "}]}) == "the script failed: only output"
+    assert failure_detail({"error": ["text"]}) == "the script failed: text"
