@@ -196,8 +196,8 @@ unconfirmed:
   description:
     - When the connection was lost during a write (the result is then C(unreachable), so
       C(ignore_unreachable) applies), the write whose reply never arrived, with V(step) and
-      V(module) and the V(operation) (as in RV(operations)). It may have happened, so C(changed) is true; the next run reads the
-      host again and does only what is still missing.
+      V(module) and the V(operation) (as in RV(operations)). It may have happened, so C(changed) is
+      true; the next run reads the host again and does only what is still missing.
   returned: when the connection was lost during a write
   type: list
   elements: dict
