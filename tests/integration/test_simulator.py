@@ -155,6 +155,14 @@ def test_connection_faults_raise_like_psrp_and_winrm(lab: SimLab) -> None:
     assert lab.state("fe01")["faults"] == []
 
 
+def test_a_connection_fault_without_the_sim_connection_fails_loudly(lab: SimLab) -> None:
+    lab.inject_fault("edge01", "win_ping", kind="reply_lost", transport="winrm")
+    res = lab.run("tests/integration/playbooks/sim_ping.yml", extra_vars={"ansible_connection": "local"})
+    ping = res.result("edge01", "Ping")
+    assert ping["failed"] is True and not ping.get("unreachable")
+    assert ping["msg"].startswith("simulator: fault kind reply_lost on win_ping needs ansible_connection")
+
+
 def test_certutil_crl_signs_a_crl_with_the_ca_key(lab: SimLab) -> None:
     from ansible_collections.sfb.pki.plugins.module_utils import _certs, _crl
 
