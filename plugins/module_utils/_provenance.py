@@ -31,6 +31,7 @@ from ._certs import Certificate
 from ._ctl import Ctl, controller_ctl, load_ctl
 from ._errors import PkiInputError
 from ._findings import Finding
+from ._rootplan import Operation, Plan
 from ._section_certificates import CertEntry, Inventory, location_object
 from ._snapshot import RegistryKey, Snapshot, SnapshotRequest
 from ._stores import HIVE
@@ -349,3 +350,40 @@ def provenance_of(snap: Snapshot, inv: Inventory, options: Mapping[str, Any], no
     prov = assess(inv, ctx, now)
     snap.derived["root_provenance"] = (prov, ctx)
     return prov
+
+
+UNVETTED_MODES: tuple[str, ...] = ("report", "remove")
+
+
+def plan_unvetted(plan: Plan, inv: Inventory, prov: Provenance, mode: str) -> None:
+    """sfb.pki.root_store `unvetted`: report (default) or remove the Registry Root copies of unvetted roots.
+
+    Removes are appended after the plan's own operations (so after every add), and the action backs
+    each up first, as it does for moves. Only self-signed (or unverifiable) certificates are taken: a
+    subordinate in Root is the `subordinates` option's business. Copies in other physical stores, and
+    every provenance finding about what stays, are reported.
+    """
+    if mode not in UNVETTED_MODES:
+        raise PkiInputError("unvetted", f"must be one of {', '.join(UNVETTED_MODES)}, not {mode!r}")
+    gone: set[str] = set()
+    if mode == "remove":
+        for thumb, kind in sorted(prov.by_thumbprint.items()):
+            entry = inv.certificates[thumb]
+            if kind != "unvetted" or entry.cert.self_signed is False or not entry.at("Root", "registry"):
+                continue
+            if plan.has("remove", "Root", thumb) or plan.has("add", "Root", thumb):
+                continue
+            plan.operations.append(
+                Operation("remove", "Root", "registry", thumb, entry.cert.subject, "unvetted")
+            )
+            if entry.physicals("Root") == {"registry"}:
+                gone.add(thumb)
+    for found in prov.findings:
+        if found.id == "ctl_unreadable":
+            continue
+        if found.thumbprint in gone:
+            continue
+        removed = plan.has("remove", "Root", found.thumbprint or "")
+        if removed and found.object == location_object("Root", "registry", found.thumbprint or ""):
+            continue
+        plan.reported.append(found)
