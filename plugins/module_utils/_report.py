@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from . import _report_provenance
 from ._errors import PkiInputError
 from ._findings import SEVERITIES, severity_rank
 from ._section_events import explains
@@ -140,6 +141,9 @@ def _host_entry(name: str, result: Any) -> tuple[dict[str, Any], list[dict[str, 
     server = sections.get("server_certificates")
     if isinstance(server, Mapping):
         entry["server_certificates"] = list(server.get("certificates") or [])
+    provenance = _report_provenance.entry(sections)
+    if provenance is not None:
+        entry["provenance"] = provenance
     return entry, _crls_of(name, sections)
 
 
@@ -505,7 +509,9 @@ def _findings_table(findings: list[Mapping[str, Any]]) -> str:
 
 def _hosts_html(report: Mapping[str, Any]) -> list[str]:
     out = ['<h2 id="hosts">Hosts</h2>', "<table><tr><th>host</th><th>status</th>"]
-    out.append("".join(f"<th>{s}</th>" for s in reversed(SEVERITIES)) + "</tr>")
+    out.append(
+        "".join(f"<th>{s}</th>" for s in reversed(SEVERITIES)) + "<th>Trusted Root provenance</th></tr>"
+    )
     for host in report["hosts"]:
         status = host["worst"] if host["status"] == "ok" else host["status"]
         counts = host.get("counts") or {}
@@ -513,6 +519,7 @@ def _hosts_html(report: Mapping[str, Any]) -> list[str]:
             f'<tr><td><a href="#h-{_e(host["name"])}">{_e(host["name"])}</a></td>'
             f"<td>{_badge(status)}</td>"
             + "".join(f'<td class="n">{counts.get(s, 0)}</td>' for s in reversed(SEVERITIES))
+            + _report_provenance.cell(host)
             + "</tr>"
         )
     out.append("</table>")
@@ -529,6 +536,7 @@ def _hosts_html(report: Mapping[str, Any]) -> list[str]:
             out.append(f"<p>{_e(host.get('error'))}</p>")
         if host["findings"]:
             out.append(_findings_table(host["findings"]))
+        out.append(_report_provenance.table(host))
         out.append("</details>")
     return out
 

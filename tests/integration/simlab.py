@@ -323,7 +323,7 @@ class SimLab:
     def place_certificates(
         self, host: str, ders: list[bytes], store: str = "Root", physical: str = "registry"
     ) -> None:
-        """Put certificates (DER) into one physical store of a host, as certutil would (properties 3, 20, 32)."""
+        """Put certificates (DER) into one physical store of a host (blob properties 3, 20, 32)."""
         base = sim_host.store_key(store, physical)
 
         def change(model: Any) -> None:
