@@ -188,15 +188,15 @@ def classify(entry: CertEntry, ctx: Context) -> str:
     return "unvetted"
 
 
-def imitation(cert: Certificate, ctx: Context) -> str | None:
-    """Why a root's subject imitates a well-known publisher, or None."""
+def imitation(cert: Certificate, ctx: Context, md5s: Mapping[str, str] | None = None) -> str | None:
+    """Why a root's subject imitates a well-known publisher, or None (`md5s`: the CTL's subject_md5s())."""
     if _PUBLISHER_WORDS.search(cert.subject):
         return (
             "its subject names Microsoft, but it is neither a KB293781 root nor in Microsoft's root program"
         )
     if ctx.program.ctl is not None:
         md5 = hashlib.md5(cert.subject_der, usedforsecurity=False).hexdigest()
-        other = ctx.program.ctl.subject_md5s().get(md5)
+        other = (md5s if md5s is not None else ctx.program.ctl.subject_md5s()).get(md5)
         if other is not None and other != cert.thumbprint:
             entry = ctx.program.ctl.get(other)
             name = entry.friendly_name if entry is not None else None
@@ -236,6 +236,7 @@ def assess(inv: Inventory, ctx: Context, now: datetime) -> Provenance:
     found: list[Finding] = list(ctx.findings)
     by_thumb: dict[str, str] = {}
     disallowed = ctx.disallowed_store | (set(ctx.disallowed_ctl.entries) if ctx.disallowed_ctl else set())
+    md5s = ctx.program.ctl.subject_md5s() if ctx.program.ctl is not None else {}
     for thumb, entry in sorted(inv.certificates.items()):
         cert = entry.cert
         if thumb in disallowed:
@@ -291,7 +292,7 @@ def assess(inv: Inventory, ctx: Context, now: datetime) -> Provenance:
                     thumbprint=thumb,
                 )
             )
-        why = None if kind == "declared" else imitation(cert, ctx)
+        why = None if kind == "declared" else imitation(cert, ctx, md5s)
         if why is not None:
             found.append(
                 Finding(

