@@ -248,7 +248,7 @@ def load_ctl(data: bytes, source: str) -> Ctl:
         algorithm = str(ctl["subject_algorithm"]["algorithm"].native)
         entries: dict[str, CtlEntry] = {}
         subjects = ctl["trusted_subjects"]
-        for index, subject in enumerate(subjects if subjects.native is not None else []):
+        for index, subject in enumerate([] if isinstance(subjects, core.Void) else subjects):
             ident = bytes(subject["identifier"].native)
             if len(ident) != 20:
                 raise PkiInputError(
@@ -256,7 +256,7 @@ def load_ctl(data: bytes, source: str) -> Ctl:
                 )
             props: dict[int, bytes] = {}
             attributes = subject["attributes"]
-            for attribute in attributes if attributes.native is not None else []:
+            for attribute in [] if isinstance(attributes, core.Void) else attributes:
                 oid = attribute["type"].dotted
                 if not oid.startswith(PROP_OID_PREFIX):
                     continue
