@@ -45,6 +45,8 @@ _UNTRUSTED_CHAIN = (
     "server_cert_chain_incomplete",
 )
 _WEAK_CA = ("weak_signature_ca@critical",)
+# TLS 1.0/1.1 disabled before .NET and Schannel were ready for TLS 1.2 (the `tls` section).
+_TLS_OFF = ("tls_legacy_disabled_unprepared",)
 # CRL findings of the `ca` section: the subordinate's installed copy of its issuer's CRL, or the
 # issuing CA's own CertEnroll CRL (often on another host: the offline root).
 _CRL = ("ca_parent_crl_expired", "ca_crl_expired", "expired_ca")
@@ -122,7 +124,7 @@ EVENTS: tuple[EventSpec, ...] = (
         SCHANNEL,
         "Schannel",
         "TLS fatal alert generated (alert 40, state 1205)",
-        _WEAK_CA,
+        _WEAK_CA + _TLS_OFF,
     ),
     EventSpec(
         36874,
@@ -130,7 +132,16 @@ EVENTS: tuple[EventSpec, ...] = (
         SCHANNEL,
         "Schannel",
         "TLS connection request with no common cipher suite",
-        _WEAK_CA,
+        _WEAK_CA + _TLS_OFF,
+    ),
+    EventSpec(
+        36885,
+        SYSTEM_LOG,
+        SCHANNEL,
+        "Schannel",
+        "The list of trusted certification authorities sent to clients has grown too long and was "
+        "truncated (KB 933430)",
+        ("schannel_issuer_list_too_long",),
     ),
     EventSpec(
         100,

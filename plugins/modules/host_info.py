@@ -62,7 +62,7 @@ options:
   events_days:
     description:
       - C(events) section. Count the symptom events (Lync Server 32042, 30998, 61029, 41025, 41026,
-        32174; System Schannel 36888, 36874; Application CertificationAuthority 100 with 0x80092013)
+        32174; System Schannel 36888, 36874, 36885; Application CertificationAuthority 100 with 0x80092013)
         logged in the last this many days (1 to 365).
     type: int
     default: 7
