@@ -191,7 +191,8 @@ operations:
         5FB7EE0633E259DBAD0C4C9AE6D38F1A61C7DC25"
 reported:
   description: Problems in the Root store this run does not change (GPO subordinates, unverifiable or expired
-    roots, undecodable blobs, copies it cannot remove), as findings with the exact fix.
+    roots, undecodable blobs, copies it cannot remove, unvetted roots with O(unvetted=report), roots that
+    are not CAs or imitate a publisher), as findings with the exact fix.
   returned: always
   type: list
   elements: dict
