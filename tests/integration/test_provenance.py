@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -41,7 +42,7 @@ def by_id(result: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
     return out
 
 
-def test_hostile_root_is_critical_and_windows_and_program_roots_are_not(lab: SimLab) -> None:
+def test_hostile_root_is_critical_and_windows_and_program_roots_are_not(lab: SimLab, tmp_path: Path) -> None:
     roots = program_roots()
     windows = [c for c in roots if c.thumbprint in WINDOWS_REQUIRED_ROOTS]
     public = [c for c in roots if c.thumbprint not in WINDOWS_REQUIRED_ROOTS and c.is_ca][:5]
@@ -67,22 +68,24 @@ def test_hostile_root_is_critical_and_windows_and_program_roots_are_not(lab: Sim
     assert info["provenance"]["counts"]["windows_required"] == len(windows)
 
     # root_store unvetted: remove takes the hostile root out (backed up), leaves every other root
-    (check,) = lab.tasks(
-        "fe01", [("sfb.pki.root_store", {"unvetted": "remove", "subordinates": "report"})], check=True
-    )
+    args = {"unvetted": "remove", "subordinates": "report", "backup_dir": str(tmp_path / "backups")}
+    (check,) = lab.tasks("fe01", [("sfb.pki.root_store", args)], check=True)
     removed = [(o["thumbprint"], o["reason"]) for o in check["operations"] if o["action"] == "remove"]
     assert (hostile.thumbprint, "unvetted") in removed
     assert not {t for t, _r in removed} & {c.thumbprint for c in windows + public}
     assert hostile.thumbprint in lab.store_thumbprints("fe01", "Root", "registry")
-    (done,) = lab.tasks("fe01", [("sfb.pki.root_store", {"unvetted": "remove", "subordinates": "report"})])
+    (done,) = lab.tasks("fe01", [("sfb.pki.root_store", args)])
     assert done["operations"] == check["operations"]
     assert hostile.thumbprint not in lab.store_thumbprints("fe01", "Root", "registry")
     assert any(hostile.thumbprint in path for path in done["backups"])
-    (again,) = lab.tasks("fe01", [("sfb.pki.root_store", {"unvetted": "remove", "subordinates": "report"})])
+    assert (
+        tmp_path / "backups" / "fe01" / f"Root-registry-{hostile.thumbprint}.der"
+    ).read_bytes() == hostile.der
+    (again,) = lab.tasks("fe01", [("sfb.pki.root_store", args)])
     assert again["changed"] is False
 
 
-def test_large_root_store_gets_the_schannel_finding_and_the_opt_in_fix(lab: SimLab) -> None:
+def test_large_root_store_gets_the_schannel_finding_and_the_opt_in_fix(lab: SimLab, tmp_path: Path) -> None:
     public = [c for c in program_roots() if c.is_ca][:200]
     lab.place_certificates("fe01", [c.der for c in public], physical="third_party")
     (info,) = lab.tasks("fe01", [("sfb.pki.host_info", {"sections": ["schannel"]})])
@@ -91,7 +94,10 @@ def test_large_root_store_gets_the_schannel_finding_and_the_opt_in_fix(lab: SimL
     too_long = by_id(info)["schannel_issuer_list_too_long"]
     assert [f["severity"] for f in too_long] == ["critical"]
 
-    opt_in = {"schannel_disable_trusted_issuer_list": True}
+    opt_in = {
+        "schannel_disable_trusted_issuer_list": True,
+        "root_store_backup_dir": str(tmp_path / "backups"),
+    }
     check = lab.run("playbooks/site.yml", extra_vars=opt_in, check=True, diff=True, limit="fe01")
     assert check.rc == 0, check.stdout[-3000:]
     planned = check.result("fe01", SCHANNEL_TASK)
