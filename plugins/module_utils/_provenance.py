@@ -30,10 +30,10 @@ from typing import Any
 from ._certs import Certificate
 from ._ctl import Ctl, controller_ctl, load_ctl
 from ._errors import PkiInputError
-from ._findings import Finding
+from ._findings import Finding, unreadable_finding
 from ._rootplan import Operation, Plan
 from ._section_certificates import CertEntry, Inventory, location_object
-from ._snapshot import RegistryKey, Snapshot, SnapshotRequest
+from ._snapshot import RegistryKey, Snapshot, SnapshotRequest, key_errors
 from ._stores import HIVE
 from ._windows_roots import WINDOWS_REQUIRED_ROOTS, is_windows_required
 
@@ -171,6 +171,19 @@ def context(snap: Snapshot, declared: Iterable[Any] | None = None) -> Context:
     policy = _key(snap, POLICY_DISALLOWED_KEY)
     if policy is not None:
         ctx.disallowed_store.update(name.upper() for name in policy.subkeys)
+    for path in (AUTOUPDATE_KEY, NTAUTH_KEY, DISALLOWED_KEY, POLICY_DISALLOWED_KEY):
+        key = _key(snap, path)
+        for error in key_errors(key) if key is not None else []:
+            if error.kind == "registry value" and path != AUTOUPDATE_KEY:
+                continue  # a certificate's Blob: only its key name (the thumbprint) is used here
+            found.append(
+                unreadable_finding(
+                    error.kind,
+                    error.path,
+                    error.error,
+                    "Root provenance is judged without it (the controller's CTL stands in for the host's).",
+                )
+            )
     return ctx
 
 

@@ -20,9 +20,9 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from ._findings import Finding
+from ._findings import Finding, unreadable_finding
 from ._section_certificates import read_inventory
-from ._snapshot import Snapshot, SnapshotRequest
+from ._snapshot import Snapshot, SnapshotRequest, key_errors
 from ._stores import HIVE, stores_of
 
 SCHANNEL_KEY = "SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\SCHANNEL"
@@ -136,6 +136,17 @@ def analyze(
         "windows_product": _value(snap, VERSION_KEY, "ProductName"),
     }
     found: list[Finding] = []
+    for path in (SCHANNEL_KEY, VERSION_KEY):
+        key = snap.keys.get(path.lower())
+        for error in key_errors(key) if key is not None and key.exists else []:
+            found.append(
+                unreadable_finding(
+                    error.kind,
+                    error.path,
+                    error.error,
+                    "Whether Schannel sends its trusted-issuer list is judged without it.",
+                )
+            )
     over = size > LIMIT_BYTES
     affected = sent or build == WINDOWS_2012_BUILD
     where = f"{roots} roots, {len(names)} distinct names, {size} bytes"

@@ -20,9 +20,9 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from ._findings import Finding
+from ._findings import Finding, unreadable_finding
 from ._section_services import NETFX_KEY, netfx_version
-from ._snapshot import RegistryKey, Snapshot, SnapshotRequest
+from ._snapshot import RegistryKey, Snapshot, SnapshotRequest, key_errors
 from ._stores import HIVE
 
 NETFX_KEYS: tuple[str, ...] = (
@@ -130,6 +130,17 @@ def analyze(
         "guidance": GUIDANCE,
     }
     found: list[Finding] = []
+    for path in (*NETFX_KEYS, PROTOCOLS_KEY):
+        key = snap.keys.get(path.lower())
+        for error in key_errors(key) if key is not None and key.exists else []:
+            found.append(
+                unreadable_finding(
+                    error.kind,
+                    error.path,
+                    error.error,
+                    "The TLS 1.2 readiness is judged without it; what it holds counts as not set.",
+                )
+            )
     if missing:
         listed = "; ".join(missing)
         if legacy_off:

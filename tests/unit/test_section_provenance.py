@@ -227,3 +227,18 @@ def test_older_host_ctl_gives_way_to_the_controller_copy(
     # Baltimore is not in the (pretend) newer list any more: unvetted in the Third-Party store
     assert [f.object for f in by_id(found, "unvetted_root")] == [f"Root/third_party/{baltimore.thumbprint}"]
     assert "certutil -delstore AuthRoot" in by_id(found, "unvetted_root")[0].fix
+
+
+def test_unreadable_host_ctl_is_reported_and_the_controller_copy_used(baltimore: Real) -> None:
+    auto = {
+        "path": _provenance.AUTOUPDATE_KEY,
+        "exists": True,
+        "values": {"EncodedCtl": {"type": "error", "value": "Access is denied."}},
+        "subkeys": [],
+    }
+    facts, found = run(result({ROOT_3P: [baltimore]}, [auto]))
+    assert [f.object for f in by_id(found, "unreadable")] == [
+        f"HKLM\\{_provenance.AUTOUPDATE_KEY}\\EncodedCtl"
+    ]
+    assert facts["program_ctl"]["used"] == "controller"
+    assert facts["roots"][0]["provenance"] == "microsoft_program"

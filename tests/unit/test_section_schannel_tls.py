@@ -150,3 +150,20 @@ def test_tls10_disabled_without_prerequisites_is_critical() -> None:
     assert facts["legacy_disabled"] == ["TLS 1.0 Client", "TLS 1.0 Server"]
     assert [(f.id, f.severity) for f in found] == [("tls_legacy_disabled_unprepared", "critical")]
     assert len(facts["missing"]) == 4
+
+
+def test_values_the_host_could_not_read_are_unreadable_findings() -> None:
+    denied = {"type": "error", "value": "Requested registry access is not allowed."}
+    key = reg(schannel.SCHANNEL_KEY, {})
+    key["values"] = {"SendTrustedIssuerList": denied}
+    facts, found = schannel.analyze({}, snap({}, [key]), NOW)
+    assert facts["send_trusted_issuer_list"] is None
+    assert [(f.id, f.object) for f in found] == [
+        ("unreadable", f"HKLM\\{schannel.SCHANNEL_KEY}\\SendTrustedIssuerList")
+    ]
+    net = reg(tls.NETFX_KEYS[0], {"SystemDefaultTlsVersions": 1})
+    net["values"]["SchUseStrongCrypto"] = denied
+    _facts, found = tls.analyze({}, snap({}, [net]), NOW)
+    assert ("unreadable", f"HKLM\\{tls.NETFX_KEYS[0]}\\SchUseStrongCrypto") in [
+        (f.id, f.object) for f in found
+    ]
