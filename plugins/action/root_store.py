@@ -12,6 +12,7 @@ from typing import Any
 
 from ansible.errors import AnsibleError
 
+from ansible_collections.sfb.pki.plugins.module_utils import _provenance
 from ansible_collections.sfb.pki.plugins.module_utils import _section_certificates as certificates
 from ansible_collections.sfb.pki.plugins.module_utils._errors import PkiInputError
 from ansible_collections.sfb.pki.plugins.module_utils._rootplan import (
@@ -94,12 +95,17 @@ class ActionModule(PkiAction):
     def run_pki(self, args: dict[str, Any], task_vars: dict[str, Any]) -> dict[str, Any]:
         """Validate input, snapshot, plan, then add before remove."""
         desired = desired_roots(self._root_inputs(args["roots"]))
+        declared = [d.cert.thumbprint for d in desired if d.state == "present"]
+        declared += sorted(_provenance.declared_thumbprints(args.get("provenance_declared_roots")))
         req = SnapshotRequest()
         certificates.request(args, req)
+        _provenance.request(req)
         snap = self.read_snapshot(req, task_vars, reuse=args.get("snapshot"))
         inv = certificates.read_inventory(snap)
         now = datetime.now(UTC)
         plan = plan_root_store(inv, desired, now, args["pin_policy_roots"], args["subordinates"])
+        prov = _provenance.assess(inv, _provenance.context(snap, declared), now)
+        _provenance.plan_unvetted(plan, inv, prov, args["unvetted"])
         result: dict[str, Any] = {
             "changed": plan.changed,
             "operations": [op.as_dict() for op in plan.operations],
@@ -133,6 +139,8 @@ class ActionModule(PkiAction):
                 err.partial = dict(
                     result, changed=bool(done), operations=[o.as_dict() for o in done], backups=backups
                 )
+                if err.unconfirmed is not None:  # the reply was lost: this operation may have happened
+                    err.unconfirmed["operation"] = op.as_dict()
                 raise
             done.append(op)
         result["backups"] = backups

@@ -565,6 +565,16 @@ class Certificate:
         names = self.cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
         return str(names[-1].value) if names else None
 
+    @property
+    def subject_der(self) -> bytes:
+        """The encoded subject name (what TLS sends as a DistinguishedName), as cryptography encodes it.
+
+        The library writes back the name it parsed, which for a DER certificate is the same bytes
+        (tested on every certificate fixture, tests/unit/module_utils/test_certs.py).
+        """
+        der: bytes = self.cert.subject.public_bytes()
+        return der
+
     @cached_property
     def subject_key(self) -> str:
         """Subject comparison key (see name_key)."""

@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from . import _report_provenance
 from ._errors import PkiInputError
 
 try:
@@ -165,6 +166,9 @@ def _host_entry(name: str, result: Any) -> dict[str, Any]:
     server = sections.get("server_certificates")
     if isinstance(server, Mapping):
         entry["server_certificates"] = list(server.get("certificates") or [])
+    provenance = _report_provenance.entry(sections)
+    if provenance is not None:
+        entry["provenance"] = provenance
     entry["crls"] = _crls_of(sections)
     return entry
 
@@ -525,6 +529,7 @@ def html_view(report: Mapping[str, Any], now: datetime) -> dict[str, Any]:
             host,
             shown_status=host.get("worst") if host["status"] == "ok" else host["status"],
             open=few and (host.get("worst") == "critical" or host["status"] != "ok"),
+            provenance_view=_report_provenance.view(host),
         )
         for host in report["hosts"]
     ]

@@ -365,6 +365,46 @@ def test_timeline_ignores_unparseable_dates_and_scales_to_today() -> None:
     assert svg.count("<rect") == 1
 
 
+def test_provenance_column_and_root_table() -> None:
+    stray = Finding(
+        "unvetted_root", "warning", "stray root", "remove it", object="Root/registry/" + "EE" * 20
+    )
+    prov = {
+        "counts": {
+            "windows_required": 8,
+            "microsoft_program": 31,
+            "enterprise": 1,
+            "declared": 0,
+            "unvetted": 1,
+        },
+        "roots": [
+            {
+                "thumbprint": "DD" * 20,
+                "subject": "CN=Contoso Root",
+                "provenance": "enterprise",
+                "locations": [{"store": "Root", "physical": "group_policy"}],
+            },
+            {
+                "thumbprint": "EE" * 20,
+                "subject": "CN=Stray <Root>",
+                "provenance": "unvetted",
+                "locations": [{"store": "Root", "physical": "registry"}],
+            },
+        ],
+    }
+    results = {"fe": {"findings": [stray.as_dict()], "provenance": prov}, "old": {"findings": []}}
+    data = report.build_report(results, NOW)
+    fe = next(h for h in data["hosts"] if h["name"] == "fe")
+    assert fe["provenance"]["counts"]["unvetted"] == 1
+    assert "provenance" not in next(h for h in data["hosts"] if h["name"] == "old")
+    page = report.render_html(data, NOW)
+    assert "<th>Trusted Root provenance</th>" in page
+    assert "8 Windows, 31 program, 1 enterprise, 0 declared, <b>1 unvetted</b>" in page
+    # unvetted first in the host's root table, names escaped
+    assert page.index("CN=Stray &lt;Root&gt;") < page.index("CN=Contoso Root")
+    assert "<td>unvetted</td><td>CN=Stray &lt;Root&gt;</td>" in page
+
+
 # --- sliced runs ---------------------------------------------------------------------------------
 def _slices(parts: list[list[str]], events_days: int | None = 7) -> list[tuple[str, dict[str, Any]]]:
     """Slice reports of `_estate()` split into `parts`, written as JSON and read back like files."""

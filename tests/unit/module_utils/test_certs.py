@@ -258,6 +258,7 @@ def test_every_fixture_through_cryptography(label, der):
     assert cert._tbs == tbs  # the library hands over exactly the bytes the signature covers
     assert cert.subject == cert.cert.subject.rfc4514_string()
     assert cert.issuer == cert.cert.issuer.rfc4514_string()
+    assert cert.subject_der == subject_der  # the library writes the parsed name back byte for byte
     if issuer_der == subject_der:  # Windows' byte-equal name match is always self-issued here
         assert cert.self_issued
     # format sniffing (the one hand-written DER check left) says DER for every certificate, text never
