@@ -11,6 +11,8 @@ Only the Registry physical stores are written. Rules (issue 4; domain notes sect
   own key is added to CA/registry (when missing) and then removed from Root/registry; when the
   self-signature cannot be checked it is only reported. Expired roots are reported, never removed.
 Adds come before removes, so an interrupted run never leaves a certificate in neither store.
+A pin or a move writes the source copy's Blob byte for byte (every property record, in order: friendly
+name, EKU restriction, ...); only a root given as a file gets a built Blob (properties 3, 20, 32).
 """
 
 from __future__ import annotations
@@ -145,12 +147,12 @@ def plan_root_store(
     plan = Plan()
     absent: set[str] = set()
 
-    def add(store: str, cert: Certificate, reason: str) -> None:
-        adds.setdefault(
-            (store, cert.thumbprint),
-            Operation("add", store, "registry", cert.thumbprint, cert.subject, reason),
-        )
-        plan.blobs[cert.thumbprint] = cert.registry_blob()
+    def add(store: str, cert: Certificate, reason: str, blob: bytes) -> None:
+        if (store, cert.thumbprint) not in adds:
+            adds[(store, cert.thumbprint)] = Operation(
+                "add", store, "registry", cert.thumbprint, cert.subject, reason
+            )
+            plan.blobs[cert.thumbprint] = blob
 
     def remove(store: str, cert: Certificate, reason: str) -> None:
         removes.setdefault(
@@ -162,7 +164,8 @@ def plan_root_store(
         entry = inv.certificates.get(want.cert.thumbprint)
         in_registry = entry is not None and entry.at("Root", "registry")
         if want.state == "present" and not in_registry:
-            add("Root", want.cert, "requested")
+            # a root given as a file has no Windows blob yet: build one (properties 3, 20, 32)
+            add("Root", want.cert, "requested", want.cert.registry_blob())
         elif want.state == "absent":
             absent.add(want.cert.thumbprint)
             if in_registry:
@@ -194,10 +197,12 @@ def plan_root_store(
             and roots & {"group_policy", "enterprise"}
             and not roots & {"registry", "third_party"}
         ):
-            add("Root", cert, "pin_policy_root")
+            # copy what Group Policy stored, byte for byte (friendly name, EKU restriction, ...)
+            source = next(Location("Root", p) for p in ("group_policy", "enterprise") if p in roots)
+            add("Root", cert, "pin_policy_root", entry.blobs[source])
         if subordinates == "move" and "registry" in roots and cert.self_signed is False:
             if not entry.at("CA", "registry"):
-                add("CA", cert, "move_subordinate")
+                add("CA", cert, "move_subordinate", entry.blobs[Location("Root", "registry")])
             remove("Root", cert, "move_subordinate")
 
     plan.operations = [adds[k] for k in sorted(adds)] + [removes[k] for k in sorted(removes)]

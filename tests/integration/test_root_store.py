@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from simlab import SimLab
 
+from tests.support import blobs
 from tests.support import pkifactory as pf
 
 pytestmark = pytest.mark.integration
@@ -230,3 +232,40 @@ def test_role_audit_mode_reads_only(lab: SimLab, tmp_path: Path) -> None:
     info = audit.result("fe01", "sfb.pki.root_store : Read the machine certificate stores")
     assert "certificates" in info and "subordinate_in_root" not in {f["id"] for f in info["findings"]}
     assert before != lab.state("fe01")  # the first (enforcing) run did change the host
+
+
+GP_ROOT_REG_KEY = "HKLM\\SOFTWARE\\Policies\\Microsoft\\SystemCertificates\\Root\\Certificates"
+CA_REG_KEY = "HKLM\\SOFTWARE\\Microsoft\\SystemCertificates\\CA\\Certificates"
+
+
+def stored_blob(lab: SimLab, host: str, key: str, thumbprint: str) -> bytes:
+    item = lab.host(host).registry.get(f"{key}\\{thumbprint}", "Blob")
+    assert item is not None and item["type"] == "binary", item
+    return bytes(item["value"])
+
+
+def test_pin_and_move_keep_the_stored_blob_byte_for_byte(lab: SimLab, tmp_path: Path) -> None:
+    gp_root = pf.root_ca("CN=Northwind Policy Root,O=Northwind", key_type="ecdsa")
+    sub = pf.sub_ca(gp_root, "CN=Northwind Smart Card CA,O=Northwind", key_type="ecdsa")
+    gp_copy = blobs.admin_copy(gp_root, "Northwind Root (GPO)", (blobs.CLIENT_AUTH,))
+    restricted = blobs.admin_copy(sub, "Northwind CA - smart cards only", (blobs.SMART_CARD_LOGON,))
+    place(lab, "subca01", GP_ROOT_REG_KEY, gp_copy.thumbprint, gp_copy.blob)
+    place(lab, "subca01", ROOT_REG_KEY, restricted.thumbprint, restricted.blob)
+    result = lab.adhoc("subca01", MODULE, {"backup_dir": str(tmp_path / "backups")})
+    assert result.get("changed") is True, result
+    assert [(o["action"], o["store"], o["thumbprint"]) for o in result["operations"]] == [
+        ("add", "CA", restricted.thumbprint),
+        ("add", "Root", gp_copy.thumbprint),
+        ("remove", "Root", restricted.thumbprint),
+    ]
+    assert stored_blob(lab, "subca01", ROOT_REG_KEY, gp_copy.thumbprint) == gp_copy.blob
+    assert stored_blob(lab, "subca01", CA_REG_KEY, restricted.thumbprint) == restricted.blob
+    record = json.loads(
+        (tmp_path / "backups" / "subca01" / f"Root-registry-{restricted.thumbprint}.json").read_text()
+    )
+    assert base64.b64decode(record["blob_base64"]) == restricted.blob
+    # what host_info reads back is the same certificate with its properties
+    info = lab.adhoc("subca01", "sfb.pki.host_info", {"sections": ["certificates"]})
+    where = {c["thumbprint"]: c["locations"] for c in info["certificates"]["certificates"]}
+    assert {"store": "CA", "physical": "registry"} in where[restricted.thumbprint]
+    assert {"store": "Root", "physical": "registry"} in where[gp_copy.thumbprint]

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ import pytest
 from ansible_collections.sfb.pki.plugins.action.host_info import ActionModule as HostInfo
 from ansible_collections.sfb.pki.plugins.action.root_store import ActionModule as RootStore
 from ansible_collections.sfb.pki.plugins.module_utils._blob import decode_certificate_blob
+from tests.support import blobs
 from tests.support import pkifactory as pf
 from tests.support.snapshots import CA_REG, ROOT_GP, ROOT_REG
 from tests.unit.fakehost import FakeHost, make_action
@@ -214,3 +216,22 @@ def test_a_malformed_snapshot_is_refused(pki: pf.Hierarchy, tmp_path: Path) -> N
     host = FakeHost({ROOT_REG: [pki.root]})
     result = run(host, tmp_path, snapshot={"result": "nope"})
     assert result["failed"] is True and "snapshot" in result["msg"] and host.calls == []
+
+
+def test_pin_and_move_write_the_stored_blob_and_back_up_the_original(
+    pki: pf.Hierarchy, other: pf.Issued, tmp_path: Path
+) -> None:
+    gp_copy = blobs.admin_copy(other, "Fabrikam Root (pushed by GPO)", (blobs.CLIENT_AUTH,))
+    restricted = blobs.admin_copy(pki.issuing, "Issuing CA (smart cards)", (blobs.SMART_CARD_LOGON,))
+    host = FakeHost({ROOT_GP: [gp_copy], ROOT_REG: [pki.root, restricted]})
+    result = run(host, tmp_path)
+    assert result["changed"] is True, result
+    root_key = "software\\microsoft\\systemcertificates\\root\\certificates"
+    ca_key = "software\\microsoft\\systemcertificates\\ca\\certificates"
+    assert host.keys[root_key][other.thumbprint] == gp_copy.blob  # pinned: the GPO's blob, byte for byte
+    assert host.keys[ca_key][pki.issuing.thumbprint] == restricted.blob  # moved: Root's blob, byte for byte
+    record = json.loads(
+        (tmp_path / "backups" / "fe01" / f"Root-registry-{pki.issuing.thumbprint}.json").read_text()
+    )
+    assert base64.b64decode(record["blob_base64"]) == restricted.blob
+    assert record["blob_hex"] == "hex:" + ",".join(f"{b:02x}" for b in restricted.blob)

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import hashlib
 from typing import Any
 
 import pytest
 
 from ansible_collections.sfb.pki.plugins.module_utils import _rootplan as rp
-from ansible_collections.sfb.pki.plugins.module_utils._blob import decode_certificate_blob
+from ansible_collections.sfb.pki.plugins.module_utils._blob import decode_certificate_blob, decode_records
 from ansible_collections.sfb.pki.plugins.module_utils._errors import PkiInputError
 from ansible_collections.sfb.pki.plugins.module_utils._section_certificates import read_inventory
 from ansible_collections.sfb.pki.plugins.module_utils._snapshot import Snapshot
 from ansible_collections.sfb.pki.plugins.module_utils._stores import physical_store
+from tests.support import blobs
 from tests.support import pkifactory as pf
 from tests.support.snapshots import CA_REG, ROOT_3P, ROOT_ENT, ROOT_GP, ROOT_REG, snapshot, snapshot_result
 
@@ -272,3 +274,55 @@ def test_unreadable_root_store_is_reported(pki: pf.Hierarchy) -> None:
     entry.update(subkeys=[], error="Requested registry access is not allowed.")
     p = rp.plan_root_store(read_inventory(Snapshot.from_result(result)), [], NOW)
     assert "store_unreadable" in [f.id for f in p.reported]
+
+
+# -- writes keep what Windows stored (issue 13, item 3) ---------------------------------------------
+
+
+def _properties(blob: bytes) -> list[tuple[int, bytes]]:
+    return [(r.prop_id, r.data) for r in decode_records(blob, "blob")]
+
+
+def test_pin_copies_the_group_policy_blob_byte_for_byte(pki: pf.Hierarchy) -> None:
+    gp_copy = blobs.admin_copy(pki.root, "Contoso Root (GPO)", (blobs.CLIENT_AUTH,))
+    p = plan({ROOT_GP: [gp_copy]})
+    assert ops(p) == [("add", "Root", pki.root.thumbprint, "pin_policy_root")]
+    written = p.blobs[pki.root.thumbprint]
+    assert written == gp_copy.blob
+    props = dict(_properties(written))
+    assert props[blobs.PROP_FRIENDLY_NAME] == "Contoso Root (GPO)\0".encode("utf-16-le")
+    assert props[blobs.PROP_ENHKEY_USAGE] == blobs.eku_property((blobs.CLIENT_AUTH,))
+    assert [prop for prop, _data in _properties(written)] == [11, 9, 92, 4, 3, 32]
+
+
+def test_move_copies_the_root_blob_byte_for_byte(pki: pf.Hierarchy) -> None:
+    restricted = blobs.admin_copy(
+        pki.issuing, "Issuing CA, smart cards only", (blobs.CLIENT_AUTH, blobs.SMART_CARD_LOGON)
+    )
+    p = plan({ROOT_REG: [pki.root, restricted]})
+    assert ops(p) == [
+        ("add", "CA", pki.issuing.thumbprint, "move_subordinate"),
+        ("remove", "Root", pki.issuing.thumbprint, "move_subordinate"),
+    ]
+    written = p.blobs[pki.issuing.thumbprint]
+    assert written == restricted.blob
+    props = dict(_properties(written))
+    assert props[blobs.PROP_ENHKEY_USAGE] == blobs.eku_property((blobs.CLIENT_AUTH, blobs.SMART_CARD_LOGON))
+    assert props[blobs.PROP_FRIENDLY_NAME].decode("utf-16-le") == "Issuing CA, smart cards only\0"
+
+
+def test_a_root_given_as_a_file_gets_a_built_blob(other: pf.Issued) -> None:
+    p = plan({}, want(other))
+    written = p.blobs[other.thumbprint]
+    cert = rp.desired_roots([("roots[0]", other.pem, "present")])[0].cert
+    assert [prop for prop, _data in _properties(written)] == [3, 20, 32]
+    assert dict(_properties(written))[20] == cert.key_identifier
+    assert written == cert.registry_blob()
+
+
+def test_key_identifier_without_ski_is_the_sha1_of_the_spki() -> None:
+    v1 = pf.v1_root(hash="sha256")  # X.509 v1: no extensions, so no Subject Key Identifier
+    [desired] = want(v1)
+    assert desired.cert.ski is None
+    props = dict(_properties(plan({}, [desired]).blobs[v1.thumbprint]))
+    assert props[20] == hashlib.sha1(desired.cert.spki_der, usedforsecurity=False).digest()
