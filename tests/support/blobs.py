@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from typing import Any
 
 from cryptography import x509
 from cryptography.x509.oid import ObjectIdentifier
@@ -49,9 +50,9 @@ def friendly_name_property(name: str) -> bytes:
     return (name + "\0").encode("utf-16-le")
 
 
-def admin_copy(item: object, friendly_name: str, ekus: tuple[str, ...]) -> StoredCopy:
+def admin_copy(item: Any, friendly_name: str, ekus: tuple[str, ...]) -> StoredCopy:
     """A copy of `item` (anything with `.der`) carrying a friendly name, an EKU restriction and more."""
-    der: bytes = getattr(item, "der")
+    der: bytes = item.der
     records = [
         BlobRecord(PROP_FRIENDLY_NAME, friendly_name_property(friendly_name)),
         BlobRecord(PROP_ENHKEY_USAGE, eku_property(ekus)),
