@@ -402,7 +402,8 @@ findings:
   elements: dict
   contains:
     id:
-      description: Stable identifier. C(certificates) section - C(gpo_only_root), C(subordinate_in_root),
+      description: Stable identifier. C(certificates) section - C(gpo_only_root), C(enterprise_only_root),
+        C(orphan_pin), C(subordinate_reappeared), C(subordinate_in_root),
         C(subordinate_in_policy_root), C(weak_signature_ca), C(expired_ca), C(expiring_ca),
         C(undecodable_blob), C(store_unreadable), C(unverifiable_root); C(server_certificates) section -
         C(server_cert_eku), C(server_cert_expired), C(server_cert_expiring), C(server_cert_chain_incomplete),
