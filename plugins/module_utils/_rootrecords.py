@@ -70,8 +70,8 @@ class RootRecords:
     moves: dict[str, Record] = field(default_factory=dict)
 
     def of(self, name: str) -> dict[str, Record]:
-        """The records of one list (`Pins` or `Moves`)."""
-        return self.pins if name == "Pins" else self.moves
+        """The records of one list (`Pins` or `Moves`; any other name is a KeyError)."""
+        return {"Pins": self.pins, "Moves": self.moves}[name]
 
 
 def record_key(name: str, thumbprint: str) -> str:
