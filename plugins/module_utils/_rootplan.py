@@ -180,12 +180,23 @@ def plan_root_store(
     present: set[str] = set()
     pins, moves = inv.records.pins, inv.records.moves
 
-    def add(store: str, cert: Certificate, reason: str, blob: bytes) -> None:
+    # Registry thumbprint keys that exist but could not be read: never written over (reported instead).
+    unknown = {
+        (bad.location.store, bad.name.split("\\")[0].upper())
+        for bad in inv.undecodable
+        if bad.kind == "unreadable" and bad.location.physical == "registry"
+    }
+
+    def add(store: str, cert: Certificate, reason: str, blob: bytes) -> bool:
+        """Plan writing `blob`; False when the key exists but could not be read (never written over)."""
+        if (store, cert.thumbprint) in unknown:
+            return False
         if (store, cert.thumbprint) not in steps.adds:
             steps.adds[(store, cert.thumbprint)] = Operation(
                 "add", store, "registry", cert.thumbprint, cert.subject, reason
             )
             plan.blobs[cert.thumbprint] = blob
+        return True
 
     def remove(store: str, cert: Certificate, reason: str) -> None:
         steps.removes.setdefault(
@@ -243,10 +254,10 @@ def plan_root_store(
         ):
             # only the Group Policy location is rewritten on refresh (KB4560600); Enterprise-only roots
             # are reported (enterprise_only_root), never pinned
-            if thumb not in pins and thumb not in present:
-                record(steps.pin_records, "record", "Pins", thumb, cert.subject, "pin_policy_root")
             # copy what Group Policy stored, byte for byte (friendly name, EKU restriction, ...)
-            add("Root", cert, "pin_policy_root", entry.blobs[Location("Root", "group_policy")])
+            pinned = add("Root", cert, "pin_policy_root", entry.blobs[Location("Root", "group_policy")])
+            if pinned and thumb not in pins and thumb not in present:
+                record(steps.pin_records, "record", "Pins", thumb, cert.subject, "pin_policy_root")
         if subordinates == "move" and "registry" in roots and cert.self_signed is False:
             if thumb in moves and not move_reappeared:
                 continue  # reported as subordinate_reappeared: its source would undo the move
@@ -295,7 +306,7 @@ def _left_alone(inv: Inventory, plan: Plan, now: datetime) -> list[Finding]:
     }
     left: list[Finding] = []
     for found in findings(inv, now):
-        if found.id in ("undecodable_blob", "store_unreadable"):
+        if found.id in ("undecodable_blob", "store_unreadable", "unreadable"):
             # an unreadable Root store key is reported too: nothing in it can be judged
             if any(((found.object or "") + "\\").lower().startswith(k) for k in root_keys):
                 left.append(found)

@@ -95,12 +95,14 @@ def _read_list(name: str, key: RegistryKey) -> dict[str, Record]:
 
 
 def read_records(snap: Snapshot) -> RootRecords:
-    """The records of a snapshot; a snapshot that did not read them gives `read=False` and no records."""
+    """The records of a snapshot; a snapshot that did not (or could not) read them gives `read=False`."""
     records = RootRecords()
     for name, (path, _value) in RECORD_LISTS.items():
         try:
             key = snap.key(path)
         except KeyError:
+            return RootRecords()
+        if key.error is not None:  # exists but could not be read: the records are unknown, not empty
             return RootRecords()
         if key.exists:
             records.of(name).update(_read_list(name, key))

@@ -96,3 +96,10 @@ def test_policy_locations(pki: pf.Hierarchy) -> None:
     assert found({ROOT_ENT: [pki.root]}) == [("enterprise_only_root", "info")]
     # the Enterprise copy stays while Group Policy rewrites its key: nothing vanishes
     assert found({ROOT_GP: [pki.root], ROOT_ENT: [pki.root]}) == []
+
+
+def test_a_record_key_that_could_not_be_read_is_unknown_not_empty(pki: pf.Hierarchy) -> None:
+    result = snapshot_result({}, records={"Pins": {pki.root.thumbprint: WHEN}, "Moves": {}})
+    [pins] = [k for k in result["keys"] if k["path"].endswith("\\Pins")]
+    pins.update(subkeys=[], error="Requested registry access is not allowed.")
+    assert records.read_records(Snapshot.from_result(result)).read is False
