@@ -77,7 +77,7 @@ STORES_ASKED: tuple[tuple[str, str], ...] = (
     ("enterprise", "NTAuth"),
 )
 # Property ids a Wine 8 blob may carry and still load (measured: a blob with any other id besides 3 and
-# 32/33, such as 2, 29, 83, 92 or 107 that Windows writes, is skipped whole by Wine's registry store).
+# 32/33, such as 29, 83, 92 or 107 that Windows writes, is skipped whole by Wine's registry store).
 WINE_LOADS_PROPS = frozenset({3, 4, 5, 9, 10, 11, 12, 13, 15, 20, 21, 22, 23, 24, 25, 26, 27, 32, 33})
 KIND_SUBKEY = {"cert": "Certificates", "crl": "CRLs"}
 SUBKEY_KIND = {"certificates": "cert", "crls": "crl"}
