@@ -80,6 +80,8 @@ STORES_ASKED: tuple[tuple[str, str], ...] = (
 # 32/33, such as 29, 83, 92 or 107 that Windows writes, is skipped whole by Wine's registry store).
 WINE_LOADS_PROPS = frozenset({3, 4, 5, 9, 10, 11, 12, 13, 15, 20, 21, 22, 23, 24, 25, 26, 27, 32, 33})
 KIND_SUBKEY = {"cert": "Certificates", "crl": "CRLs"}
+# Filled by wine_own_roots(): what Wine itself writes into LocalMachine Root (see check_system_root).
+WINE_OWN_ROOTS: set[str] = set()
 SUBKEY_KIND = {"certificates": "cert", "crls": "crl"}
 
 SERVER_AUTH = "1.3.6.1.5.5.7.3.1"
@@ -499,12 +501,62 @@ def check_round(wine: Wine, number: int, members: list[Entry], report: Report) -
                 )
             continue
         report.count(f"loaded by Wine ({entry.kind})")
+        for prop in (9, 11, 20):
+            if prop in want["props"]:
+                report.count(f"loaded by Wine with property {prop}")
         compare(where, entry.kind, want, got, report)
     for slot, row in sorted(loaded.items()):
         report.fail(
             f"round {number}: Wine loaded {row['kind']} {slot[3]} from {slot[0]}:{row['store']} "
             "that no source holds"
         )
+    check_system_root(wine, number, members, report)
+
+
+def wine_own_roots(wine: Wine) -> set[str]:
+    """SHA-1s of the roots Wine writes into Root\\Certificates when the store is opened the system way.
+
+    Read from an empty prefix; then the server is stopped, which drops those (volatile) keys again.
+    """
+    reset = wine.work / "reset.reg"
+    reset.write_text(reg_file([]), encoding="ascii", newline="")
+    wine.regedit_import(reset)
+    rows = wine.certstore("list", "machine:Root")
+    wine.server("-k")
+    own = {str(r["sha1"]).upper() for r in rows if r.get("kind") == "cert"}
+    if not own:
+        raise CheckFailed("Wine wrote no roots of its own into an empty Root store: its behaviour changed")
+    return own
+
+
+def check_system_root(wine: Wine, number: int, members: list[Entry], report: Report) -> None:
+    """The Root store once more, through CERT_STORE_PROV_SYSTEM_REGISTRY as Windows programs open it.
+
+    Wine then adds its own roots first (`WINE_OWN_ROOTS`); a certificate of ours among them carries
+    Wine's blob, not ours, and is only required to be there. Every other one must read as before.
+    """
+    ours = [e for e in members if e.location == "machine" and e.store.lower() == "root"]
+    rows = [r for r in wine.certstore("list", "machine:Root") if r.get("kind")]
+    wine.server("-k")  # drop Wine's volatile copies before the next import
+    seen = {(r["kind"], str(r["sha1"]).upper()): r for r in rows}
+    for entry in ours:
+        want = expected(entry)
+        if "rejected" in want or (set(want["props"]) - WINE_LOADS_PROPS):
+            continue
+        got = seen.pop((entry.kind, entry.key_name.upper()), None)
+        where = f"{entry.source} (machine:Root, system registry provider)"
+        if got is None:
+            report.fail(f"{where}: Wine's crypt32 did not load it (SHA-1 {want['sha1']})")
+        elif entry.kind == "cert" and want["sha1"] in WINE_OWN_ROOTS:
+            report.count("Root, system provider: also one of Wine's own roots (Wine's blob)")
+        else:
+            report.count("Root, system provider: loaded as through the registry provider")
+            compare(where, entry.kind, want, got, report)
+    for (kind, sha1), _row in sorted(seen.items()):
+        if kind != "cert" or sha1 not in WINE_OWN_ROOTS:
+            report.fail(
+                f"round {number}: machine:Root through the system provider holds {kind} {sha1} from nowhere"
+            )
 
 
 def compare(where: str, kind: str, want: dict[str, Any], got: dict[str, Any], report: Report) -> None:
@@ -749,7 +801,11 @@ def main(argv: list[str] | None = None) -> int:
         if not entries:
             raise CheckFailed("no blobs found: the lab run wrote nothing this check can read")
         wine.boot()
-        print(f"wine-check: fresh prefix {wine.prefix} ({time.monotonic() - began:.0f}s)")
+        WINE_OWN_ROOTS.update(wine_own_roots(wine))
+        print(
+            f"wine-check: fresh prefix {wine.prefix}, {len(WINE_OWN_ROOTS)} roots of Wine's own "
+            f"({time.monotonic() - began:.0f}s)"
+        )
         packed = rounds(entries)
         for number, members in enumerate(packed, start=1):
             check_round(wine, number, members, report)
