@@ -91,7 +91,8 @@ wine-check: $(STAMP) collection $(WINE_EXE)
 
 # CI sets SFB_REQUIRE_WINE=1 so that a missing tool chain fails instead of skipping.
 wine-check-if-present:
-	@if command -v $(WINE) >/dev/null 2>&1 && command -v $(MINGW_CC) >/dev/null 2>&1; then \
+	@if { command -v $(WINE) || command -v wine64 || test -x /usr/lib/wine/wine64; } >/dev/null 2>&1 \
+	    && command -v $(MINGW_CC) >/dev/null 2>&1; then \
 	  $(MAKE) --no-print-directory wine-check; \
 	elif [ -n "$(SFB_REQUIRE_WINE)" ]; then \
 	  echo "wine-check: FAILED (wine64 or x86_64-w64-mingw32-gcc not installed, SFB_REQUIRE_WINE is set)"; exit 1; \
