@@ -9,8 +9,9 @@ judges the blobs this collection writes, and the collection's codec decodes the 
    unless --lab names an estate that has already run.
 2. Collects every certificate and CRL blob: the `Blob` values under `...\\Certificates\\<SHA-1>` and
    `...\\CRLs\\<SHA-1>` of every host state file, the blobs of the certificate backups the run made
-   (`backups/**/*.json`, imported at the registry key they were taken from), and the committed vectors
-   (tests/fixtures/vectors: `*.hex` blobs of the Root store, `*.reg` exports).
+   (`backups/**/*.json`, imported at the registry key they were taken from), the committed vectors
+   (tests/fixtures/vectors: `*.hex` blobs of the Root store, `*.reg` exports), and the hosts of the
+   other estates as built.
 3. Makes a fresh Wine prefix, imports the blobs through `.reg` files (`wine regedit /s`, a few rounds so
    no two blobs share a registry key) and lists every store with certstore.exe. Each blob must load with
    the SHA-1, key identifier (property 20), friendly name (11) and enhanced key usage (9) the product's
@@ -316,7 +317,7 @@ def locate(key: str) -> tuple[str, str, str, str] | None:
 # --- the blobs to import ---------------------------------------------------------------------------------
 
 
-def host_entries(lab: simlab.SimLab, report: Report) -> list[Entry]:
+def host_entries(lab: simlab.SimLab, report: Report, label: str = "") -> list[Entry]:
     """Every certificate and CRL blob in every host's registry."""
     entries = []
     for host in lab.hosts:
@@ -326,7 +327,7 @@ def host_entries(lab: simlab.SimLab, report: Report) -> list[Entry]:
             value = model.registry.get(key, "Blob")
             if place is None or value is None:
                 continue
-            source = f"{host} {key}"
+            source = f"{label}{host} {key}"
             if place[0].startswith("?"):
                 report.fail(
                     f"{source}: a certificate store under {place[0][1:]} that this check does not know"
@@ -377,6 +378,18 @@ def vector_entries(report: Report) -> list[Entry]:
             entries.append(
                 Entry(*place, _blob.parse_reg_hex(data, f"{path.name} {key}"), f"vector {path.name} {key}")
             )
+    return entries
+
+
+def other_estates(out: Path, report: Report) -> list[Entry]:
+    """The blobs of the other estates as built (no playbook run): the hosts the audit tests start from,
+    such as a truncated blob that both readers must refuse."""
+    entries = []
+    for estate in sorted(p.name for p in (simlab.SIMULATOR / "estates").iterdir() if p.is_dir()):
+        if estate == "lab":
+            continue
+        built = simlab.SimLab.build(out / estate, estate)
+        entries += host_entries(built, report, label=f"estate {estate}: ")
     return entries
 
 
@@ -798,6 +811,7 @@ def main(argv: list[str] | None = None) -> int:
         lab = simlab.SimLab(lab_root)
         print(f"wine-check: lab estate in {lab_root} ({time.monotonic() - began:.0f}s)")
         entries = host_entries(lab, report) + backup_entries(lab_root, report) + vector_entries(report)
+        entries += other_estates(work / "estates", report)
         if not entries:
             raise CheckFailed("no blobs found: the lab run wrote nothing this check can read")
         wine.boot()
