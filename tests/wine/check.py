@@ -14,7 +14,7 @@ judges the blobs this collection writes, and the collection's codec decodes the 
    other estates as built.
 3. Makes a fresh Wine prefix, imports the blobs through `.reg` files (`wine regedit /s`, a few rounds so
    no two blobs share a registry key) and lists every store with certstore.exe. Each blob must load with
-   the SHA-1, key identifier (property 20), friendly name (11) and enhanced key usage (9) the product's
+   the SHA-1, key identifier (property 20), friendly name (11) and enhanced key usage (9) the collection's
    codec (plugins/module_utils/_blob.py, _certs.py, _crl.py) reads from it; a blob the codec rejects
    must not load either, and Wine must load nothing else.
 4. The other way round: certstore.exe adds every certificate and CRL (some with a friendly name and an
@@ -257,7 +257,7 @@ def reg_file(entries: Iterable[Entry]) -> str:
     for entry in entries:
         key = f"HKEY_LOCAL_MACHINE\\{LOCATION_BASE[entry.location]}\\{entry.store}\\{KIND_SUBKEY[entry.kind]}"
         hex_text = reg_hex(entry.blob)
-        # The product's own .reg parser must read back what this file says.
+        # The collection's own .reg parser must read back what this file says.
         if _blob.parse_reg_hex(hex_text, entry.source) != entry.blob:
             raise CheckFailed(f"{entry.source}: the .reg rendering does not parse back to the blob")
         lines += [f"[{key}\\{entry.key_name}]", f'"Blob"={hex_text}', ""]
@@ -410,11 +410,11 @@ def rounds(entries: list[Entry]) -> list[list[Entry]]:
     return [members for _slots, members in packed]
 
 
-# --- what the product expects ----------------------------------------------------------------------------
+# --- what the collection expects ----------------------------------------------------------------------------
 
 
 def eku_oids(der: bytes) -> list[str]:
-    """OIDs of a DER `SEQUENCE OF OBJECT IDENTIFIER` (blob property 9), read with the product's helpers."""
+    """OIDs of a DER `SEQUENCE OF OBJECT IDENTIFIER` (blob property 9), read with the collection's helpers."""
     if not der or der[0] != 0x30:
         raise ValueError("property 9 is not a DER SEQUENCE")
     start, end = _certs._tlv(der, 0)
@@ -432,7 +432,7 @@ def eku_oids(der: bytes) -> list[str]:
 
 
 def expected(entry: Entry) -> dict[str, Any]:
-    """What Wine must show for this blob, from the product's codec; {"rejected": msg} when it refuses it."""
+    """What Wine must show for this blob, read by the collection's codec; {"rejected": msg} if refused."""
     try:
         if entry.kind == "cert":
             der = _blob.decode_certificate_blob(entry.blob, entry.source, entry.key_name)
@@ -457,7 +457,7 @@ def expected(entry: Entry) -> dict[str, Any]:
     }
 
 
-# --- direction 1: Wine reads what the product wrote -------------------------------------------------------
+# --- direction 1: Wine reads what the collection wrote ---------------------------------------------------
 
 
 def list_args(stores: Iterable[tuple[str, str]]) -> list[str]:
@@ -477,7 +477,7 @@ def list_args(stores: Iterable[tuple[str, str]]) -> list[str]:
 
 
 def check_round(wine: Wine, number: int, members: list[Entry], report: Report) -> None:
-    """Import one round, list every store, compare with the product's reading."""
+    """Import one round, list every store, compare with the collection's reading."""
     reg = wine.work / f"import-{number}.reg"
     reg.write_text(reg_file(members), encoding="ascii", newline="")
     wine.regedit_import(reg)
@@ -499,7 +499,7 @@ def check_round(wine: Wine, number: int, members: list[Entry], report: Report) -
         where = f"{entry.source} ({entry.location}:{entry.store})"
         if "rejected" in want:
             if got is not None:
-                report.fail(f"{where}: Wine loads it, the product's codec rejects it: {want['rejected']}")
+                report.fail(f"{where}: Wine loads it, the collection's codec rejects it: {want['rejected']}")
             else:
                 report.count("rejected by both")
             continue
@@ -573,10 +573,10 @@ def check_system_root(wine: Wine, number: int, members: list[Entry], report: Rep
 
 
 def compare(where: str, kind: str, want: dict[str, Any], got: dict[str, Any], report: Report) -> None:
-    """Wine's view of one blob against the product's."""
+    """Wine's view of one blob against the collection's."""
     if got["sha1"] != want["sha1"] or got["sha1_der"] != want["sha1"]:
         report.fail(
-            f"{where}: SHA-1 product {want['sha1']}, Wine property 3 {got['sha1']}, "
+            f"{where}: SHA-1 collection {want['sha1']}, Wine property 3 {got['sha1']}, "
             f"Wine over the DER {got['sha1_der']}"
         )
     missing = sorted(set(want["props"]) - set(got["props"]) - {32, 33})
@@ -593,7 +593,7 @@ def compare(where: str, kind: str, want: dict[str, Any], got: dict[str, Any], re
         elif got["key_id"] is not None and got["key_id"] != want["computed_key_id"]:
             report.fail(
                 f"{where}: no property 20; Wine derives {got['key_id']}, "
-                f"the product {want['computed_key_id']}"
+                f"the collection {want['computed_key_id']}"
             )
     if got["friendly_name_utf16"] != want["friendly_name"]:
         report.fail(
@@ -602,10 +602,10 @@ def compare(where: str, kind: str, want: dict[str, Any], got: dict[str, Any], re
     if got["eku_der"] != want["eku_der"]:
         report.fail(f"{where}: EKU property in the blob {want['eku_der']}, Wine {got['eku_der']}")
     elif want["eku"] is not None and got["eku"] != want["eku"]:
-        report.fail(f"{where}: EKU OIDs product {want['eku']}, Wine {got['eku']}")
+        report.fail(f"{where}: EKU OIDs collection {want['eku']}, Wine {got['eku']}")
 
 
-# --- direction 2: the product decodes what Wine wrote -----------------------------------------------------
+# --- direction 2: the collection decodes what Wine wrote -------------------------------------------------
 
 
 @dataclass
@@ -679,7 +679,7 @@ def additions(entries: list[Entry], lab_root: Path) -> list[Addition]:
 
 
 def check_written(wine: Wine, adds: list[Addition], report: Report) -> None:
-    """certstore.exe adds; the product decodes every blob in the exported stores and finds each addition."""
+    """certstore.exe adds; the collection decodes every blob in the exported stores, finds each addition."""
     reset = wine.work / "reset.reg"
     reset.write_text(reg_file([]), encoding="ascii", newline="")
     wine.regedit_import(reset)
@@ -716,7 +716,7 @@ def check_written(wine: Wine, adds: list[Addition], report: Report) -> None:
                     data, key
                 )
             except PkiInputError as exc:
-                report.fail(f"Wine's export of {key}: the product cannot parse the hex: {exc}")
+                report.fail(f"Wine's export of {key}: the collection cannot parse the hex: {exc}")
 
     decoded: dict[tuple[str, str, str, str], dict[int, bytes]] = {}
     for slot, blob in sorted(written.items()):
@@ -731,7 +731,7 @@ def check_written(wine: Wine, adds: list[Addition], report: Report) -> None:
             decoded[slot] = {r.prop_id: r.data for r in _blob.decode_records(blob, source)}
             report.count(f"Wine-written {slot[2]} blobs decoded")
         except PkiInputError as exc:
-            report.fail(f"{source}: the product's codec cannot decode it: {exc}")
+            report.fail(f"{source}: the collection's codec cannot decode it: {exc}")
 
     for add in adds:
         loc, store = add.spec.split(":")
