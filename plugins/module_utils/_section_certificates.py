@@ -10,18 +10,20 @@ A value that cannot be decoded becomes an `undecodable_blob` finding, never an e
 from __future__ import annotations
 
 import binascii
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from ._blob import decode_certificate_blob, decode_crl_blob
 from ._certs import Certificate
+from ._chain import ChainPool, build_chain
 from ._crl import Crl, load_crl
 from ._errors import PkiInputError
 from ._findings import Finding
 from ._snapshot import RegistryKey, Snapshot, SnapshotRequest
 from ._stores import HIVE, PhysicalStore, stores_of
+from ._windows_roots import is_windows_required
 
 CERTIFICATE_STORES: tuple[PhysicalStore, ...] = stores_of("Root") + stores_of("CA") + stores_of("My")
 CRL_STORES: tuple[PhysicalStore, ...] = stores_of("CA")
@@ -242,12 +244,13 @@ def _subordinate_finding(cert: Certificate, physical: str) -> Finding:
 def _root_findings(entry: CertEntry) -> list[Finding]:
     cert = entry.cert
     roots = entry.physicals("Root")
+    required = is_windows_required(cert.thumbprint)
     found: list[Finding] = []
     if not roots:
         return found
     if cert.self_signed is False:
         found.extend(_subordinate_finding(cert, physical) for physical in sorted(roots))
-    elif cert.self_signed is None and not roots <= {"third_party"}:
+    elif cert.self_signed is None and not roots <= {"third_party"} and not required:
         found.append(
             Finding(
                 "unverifiable_root",
@@ -287,54 +290,169 @@ def _root_findings(entry: CertEntry) -> list[Finding]:
     return found
 
 
-def _ca_findings(entry: CertEntry, now: datetime, expiry_days: int) -> list[Finding]:
+BROKEN_HASHES: frozenset[str] = frozenset({"md2", "md4", "md5"})
+SERVER_AUTH = "1.3.6.1.5.5.7.3.1"
+# What a weak signature a peer verifies (an MD5/MD2 CA or end-entity certificate) does to SfB (seed 001).
+WEAK_SYMPTOMS = ("event 36888", "event 36874", "event 32174")
+EXPIRED_SYMPTOMS = ("event 32042", "event 30998", "event 61029", "0x800B0101 CERT_E_EXPIRED")
+
+
+def serves_tls(cert: Certificate) -> bool:
+    """A non-CA certificate usable for TLS server authentication (Server Auth EKU, or no EKU at all)."""
+    return not cert.is_ca and (not cert.eku_present or SERVER_AUTH in cert.ekus)
+
+
+def _is_root(cert: Certificate) -> bool:
+    """Self-signed, or self-issued with a self-signature nobody can check: nothing above it to verify."""
+    return cert.self_signed is not False
+
+
+def dependents(inv: Inventory, now: datetime) -> dict[str, list[CertEntry]]:
+    """For each certificate, the unexpired certificates on this host whose chain runs through it.
+
+    Chains are built through the host's Root and CA stores (as Windows builds them from this machine);
+    a certificate counts for every issuer above it, so a root counts everything under its intermediates.
+    """
+    cached: dict[str, list[CertEntry]] = {}
+    pool = ChainPool(e.cert for e in inv.certificates.values() if e.physicals("Root") or e.physicals("CA"))
+    for entry in inv.certificates.values():
+        cert = entry.cert
+        if _is_root(cert) or cert.expired(now):
+            continue
+        for issuer in build_chain(cert, pool).certificates[1:]:
+            cached.setdefault(issuer.thumbprint, []).append(entry)
+    return cached
+
+
+def _only_windows_update(entry: CertEntry) -> bool:
+    return {(loc.store, loc.physical) for loc in entry.locations} == {("Root", "third_party")}
+
+
+def _where(entry: CertEntry) -> str:
+    return ", ".join(f"{loc.store}/{loc.physical}" for loc in entry.locations)
+
+
+def _weak_ca_finding(entry: CertEntry) -> Finding | None:
+    """A weak hash on a CA certificate: what matters is the signature a peer verifies.
+
+    A CA certificate issued by another CA (or by an older key of its own name) is verified by every peer
+    that builds a chain through it: MD2/MD5 critical, SHA-1 warning. A root's own self-signature is
+    never verified by a peer (RFC 5280 6.1.1: the trust anchor's name and key are inputs to path
+    validation), so an MD2/MD5 self-signature is only info and SHA-1 nothing. Sources: docs/audit.md.
+    """
+    cert = entry.cert
+    if not cert.weak_signature:
+        return None
+    broken = cert.signature_hash in BROKEN_HASHES
+    if _is_root(cert):
+        if not broken or cert.self_signed is None or _only_windows_update(entry):
+            return None  # an unverifiable (MD2) root is `unverifiable_root`; AuthRoot is Windows Update's
+        return Finding(
+            "weak_root_self_signature",
+            "info",
+            f"Root {_label(cert)} in {_where(entry)} signs itself with {cert.signature_algorithm}. "
+            "A TLS peer never checks a root's own signature (it trusts the root's key as it is), so this "
+            "breaks nothing; certificates this root issued are judged by their own signatures.",
+            "Nothing to do for the root itself. If its CA still issues, make it sign with SHA-256 "
+            "(certutil -setreg CA\\CSP\\CNGHashAlgorithm SHA256, then restart CertSvc).",
+            object=cert.thumbprint,
+            thumbprint=cert.thumbprint,
+        )
+    severity = "info" if _only_windows_update(entry) else ("critical" if broken else "warning")
+    return Finding(
+        "weak_signature_ca",
+        severity,
+        f"CA certificate {_label(cert)} in {_where(entry)} is signed by {cert.issuer} with "
+        f"{cert.signature_algorithm}; every peer that builds a chain through it verifies that signature. "
+        + (
+            "SfB Front End services fail TLS with an MD5/MD2 signed CA (SChannel 36888 alert 40 state 1205, "
+            "36874)."
+            if broken
+            else "SHA-1 signatures are deprecated and refused by current clients."
+        ),
+        "Have the issuing CA sign a new certificate for this CA with SHA-256 (on the issuer: certutil "
+        "-setreg CA\\CSP\\CNGHashAlgorithm SHA256, restart CertSvc), distribute it and re-issue the "
+        "certificates below it.",
+        object=cert.thumbprint,
+        thumbprint=cert.thumbprint,
+        symptoms=WEAK_SYMPTOMS if broken else (),
+    )
+
+
+def _names(entries: list[CertEntry], limit: int = 3) -> str:
+    names = [_label(e.cert) for e in entries[:limit]]
+    more = len(entries) - limit
+    return ", ".join(names) + (f" and {more} more" if more > 0 else "")
+
+
+def _expired_finding(entry: CertEntry, below: list[CertEntry]) -> Finding:
+    """An expired CA certificate, judged by what on this host still chains to it.
+
+    Windows rejects a chain with any certificate outside its validity, the root included
+    (CERT_TRUST_IS_NOT_TIME_VALID, CERT_E_EXPIRED 0x800B0101). So: a server certificate in My that
+    chains to it cannot be used for TLS (critical); other unexpired certificates under it fail
+    validation (warning); when nothing on the host chains to it, it affects nothing here (info).
+    """
+    cert = entry.cert
+    kind = "Root" if _is_root(cert) else "CA certificate"
+    expired_on = f"{_label(cert)} in {_where(entry)} expired on {cert.not_after:%Y-%m-%d}"
+    if below:
+        serving = [e for e in below if e.physicals("My") and serves_tls(e.cert)]
+        return Finding(
+            "expired_ca",
+            "critical" if serving else "warning",
+            f"{kind} {expired_on}, yet {len(below)} unexpired certificate(s) on this host chain to it: "
+            f"{_names(serving or below)}. Windows rejects a chain with an expired certificate in it "
+            "(CERT_E_EXPIRED 0x800B0101)"
+            + (", so TLS with the server certificate fails for every peer." if serving else ".")
+            + " It is reported, never removed automatically.",
+            "Renew the CA certificate (certutil -renewCert on that CA; a root may keep its key), distribute "
+            "the new one (sfb.pki.root_store roots, Group Policy, or certutil -dspublish) and re-issue the "
+            "certificates below it. Keep the expired one until nothing chains to it.",
+            object=cert.thumbprint,
+            thumbprint=cert.thumbprint,
+            symptoms=EXPIRED_SYMPTOMS,
+        )
+    if _only_windows_update(entry):
+        fix = "Nothing to do: Windows Update manages the Third-Party Root store."
+    else:
+        store = entry.locations[0].store
+        fix = (
+            "Nothing to do for TLS. To tidy up once no other host and no old signature relies on it: back it "
+            f"up (certutil -store {store} {cert.thumbprint} backup.cer), then certutil -delstore {store} "
+            f"{cert.thumbprint}."
+        )
+    return Finding(
+        "expired_ca",
+        "info",
+        f"{kind} {expired_on}; nothing on this host chains to it, so no chain built here depends on it. "
+        "It is reported, never removed automatically.",
+        fix,
+        object=cert.thumbprint,
+        thumbprint=cert.thumbprint,
+    )
+
+
+def _ca_findings(
+    entry: CertEntry, now: datetime, expiry_days: int, below: Callable[[str], list[CertEntry]]
+) -> list[Finding]:
     cert = entry.cert
     found: list[Finding] = []
-    if not cert.is_ca:
-        return found
-    only_windows_update = {(loc.store, loc.physical) for loc in entry.locations} == {("Root", "third_party")}
-    where = ", ".join(f"{loc.store}/{loc.physical}" for loc in entry.locations)
-    if cert.weak_signature:
-        broken = cert.signature_hash in ("md2", "md4", "md5")
-        severity = "info" if only_windows_update else ("critical" if broken else "warning")
-        found.append(
-            Finding(
-                "weak_signature_ca",
-                severity,
-                f"CA certificate {_label(cert)} in {where} is signed with {cert.signature_algorithm}; "
-                + (
-                    "SfB Front End services fail TLS with an MD5/MD2 signed CA (SChannel 36888 alert 40 "
-                    "state 1205, 36874)."
-                    if broken
-                    else "SHA-1 signatures are deprecated and refused by current clients."
-                ),
-                "Re-key or re-sign the CA with SHA-256 (CertSvc CSP\\HashAlgorithm), issue a new CA "
-                "certificate, distribute it and re-issue the certificates below it.",
-                object=cert.thumbprint,
-                thumbprint=cert.thumbprint,
-                symptoms=("event 36888", "event 36874") if broken else (),
-            )
-        )
+    if not cert.is_ca or is_windows_required(cert.thumbprint):
+        return found  # KB293781: known by thumbprint, never weak, expired or removable
+    # an expired CA is judged by its expiry (and what still chains to it): no peer accepts it any more,
+    # whatever its hash (Windows' Intermediate store keeps old MD5-signed VeriSign CAs, for one)
+    weak = None if cert.expired(now) else _weak_ca_finding(entry)
+    if weak is not None:
+        found.append(weak)
     if cert.expired(now):
-        found.append(
-            Finding(
-                "expired_ca",
-                "info" if only_windows_update else "warning",
-                f"CA certificate {_label(cert)} in {where} expired on {cert.not_after:%Y-%m-%d}; it is "
-                "reported, never removed automatically.",
-                "If nothing still chains to it, remove it with certutil -delstore <store> "
-                f"{cert.thumbprint} (back it up first); otherwise renew the CA and distribute the new "
-                "certificate.",
-                object=cert.thumbprint,
-                thumbprint=cert.thumbprint,
-            )
-        )
-    elif cert.days_left(now) <= expiry_days and not only_windows_update:
+        found.append(_expired_finding(entry, below(cert.thumbprint)))
+    elif cert.days_left(now) <= expiry_days and not _only_windows_update(entry):
         found.append(
             Finding(
                 "expiring_ca",
                 "warning",
-                f"CA certificate {_label(cert)} in {where} expires in {cert.days_left(now)} days "
+                f"CA certificate {_label(cert)} in {_where(entry)} expires in {cert.days_left(now)} days "
                 f"({cert.not_after:%Y-%m-%d}).",
                 "Renew the CA certificate and distribute the new one before the old one expires.",
                 object=cert.thumbprint,
@@ -342,6 +460,39 @@ def _ca_findings(entry: CertEntry, now: datetime, expiry_days: int) -> list[Find
             )
         )
     return found
+
+
+def _end_entity_findings(entry: CertEntry, now: datetime) -> list[Finding]:
+    """A weak hash on an unexpired end-entity certificate in My: every peer verifies that signature.
+
+    A self-signed end-entity certificate is trusted, if at all, as it is (like a root), so its own
+    signature hash is not judged.
+    """
+    cert = entry.cert
+    if cert.is_ca or not entry.physicals("My") or not cert.weak_signature or _is_root(cert):
+        return []
+    if cert.expired(now):
+        return []  # an expired certificate is unusable whatever its hash (server_cert_expired)
+    broken = cert.signature_hash in BROKEN_HASHES
+    return [
+        Finding(
+            "weak_signature_cert",
+            "critical" if broken else "warning",
+            f"Certificate {_label(cert)} in My is signed by {cert.issuer} with {cert.signature_algorithm}; "
+            + (
+                "TLS 1.2 peers cannot accept an MD5/MD2 signature, and SfB services fail TLS with it "
+                "(SChannel 36888 alert 40 state 1205, 36874)."
+                if broken
+                else "SHA-1 signatures are deprecated and refused by current clients."
+            ),
+            "Make the issuing CA sign with SHA-256 (certutil -setreg CA\\CSP\\CNGHashAlgorithm SHA256, "
+            "restart CertSvc), request a new certificate (Request-CsCertificate) and assign it "
+            "(Set-CsCertificate).",
+            object=cert.thumbprint,
+            thumbprint=cert.thumbprint,
+            symptoms=WEAK_SYMPTOMS if broken else (),
+        )
+    ]
 
 
 def _undecodable_finding(bad: Undecodable) -> Finding:
@@ -371,9 +522,18 @@ def _undecodable_finding(bad: Undecodable) -> Finding:
 def findings(inv: Inventory, now: datetime, expiry_days: int = DEFAULT_EXPIRY_DAYS) -> list[Finding]:
     """Every certificate-store finding of an inventory."""
     found: list[Finding] = []
+    below: dict[str, list[CertEntry]] | None = None
+
+    def chained_below(thumbprint: str) -> list[CertEntry]:
+        nonlocal below
+        if below is None:  # chains are built only when an expired CA needs judging
+            below = dependents(inv, now)
+        return below.get(thumbprint, [])
+
     for entry in inv.certificates.values():
         found.extend(_root_findings(entry))
-        found.extend(_ca_findings(entry, now, expiry_days))
+        found.extend(_ca_findings(entry, now, expiry_days, chained_below))
+        found.extend(_end_entity_findings(entry, now))
     found.extend(_undecodable_finding(bad) for bad in inv.undecodable)
     return found
 
@@ -382,6 +542,7 @@ def describe_entry(entry: CertEntry, now: datetime) -> dict[str, Any]:
     """The JSON facts of one certificate, with its locations."""
     facts = entry.cert.describe(now)
     facts["locations"] = [loc.as_dict() for loc in entry.locations]
+    facts["windows_required"] = is_windows_required(entry.cert.thumbprint)
     return facts
 
 

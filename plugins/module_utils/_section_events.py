@@ -34,8 +34,13 @@ CA_LOG = "Application"
 SCHANNEL = "Schannel"
 CERTIFICATION_AUTHORITY = "Microsoft-Windows-CertificationAuthority"
 
-# Finding ids whose presence explains a symptom. A trailing "*" matches a prefix; "@critical" after
-# an id requires that severity (an MD5/MD2 CA breaks TLS, a SHA-1 one does not).
+# Finding ids whose presence explains a symptom: only faults that can produce that event. A trailing
+# "*" matches a prefix; "@critical" after an id requires that severity. The report never links an
+# info finding (an expired root nothing chains to, a root's own MD5 self-signature) to a symptom.
+#
+# 32042/30998/61029: a chain Windows rejects (untrusted root 0x800B0109, expired link 0x800B0101): a
+# subordinate in Trusted Root (KB2795828), a root that vanishes on GP refresh (KB4560600), an expired
+# CA that certificates on the host still chain to, an expired server certificate, a broken chain.
 _UNTRUSTED_CHAIN = (
     "subordinate_in_root",
     "subordinate_in_policy_root",
@@ -44,10 +49,14 @@ _UNTRUSTED_CHAIN = (
     "server_cert_expired",
     "server_cert_chain_incomplete",
 )
-_WEAK_CA = ("weak_signature_ca@critical",)
-# CRL findings of the `ca` section: the subordinate's installed copy of its issuer's CRL, or the
-# issuing CA's own CertEnroll CRL (often on another host: the offline root).
-_CRL = ("ca_parent_crl_expired", "ca_crl_expired", "expired_ca")
+# 36888 (alert 40, state 1205), 36874 and the 32174 start delay (seed 001): an MD5/MD2 signature a
+# TLS peer must verify, on a CA issued by another CA or on an end-entity certificate. A SHA-1 one does
+# not fail the handshake; a root's own self-signature is never verified by a peer.
+_WEAK_CA = ("weak_signature_ca@critical", "weak_signature_cert@critical")
+# 100 with 0x80092013 CRYPT_E_REVOCATION_OFFLINE: an expired CRL. CRL findings of the `ca` section: the
+# subordinate's installed copy of its issuer's CRL, or the issuing CA's own CertEnroll CRL (often on
+# another host: the offline root). An expired CA certificate fails with CERT_E_EXPIRED, not this code.
+_CRL = ("ca_parent_crl_expired", "ca_crl_expired")
 
 
 @dataclass(frozen=True)
@@ -113,7 +122,7 @@ EVENTS: tuple[EventSpec, ...] = (
         LYNC_LOG,
         None,
         "Lync Server",
-        "Front End startup delayed (seen while services fail on an MD5-signed CA)",
+        "Front End startup delayed (seen while services fail on an MD5-signed certificate chain)",
         _WEAK_CA,
     ),
     EventSpec(

@@ -10,7 +10,8 @@ purpose) and is not a CA:
 - the chain to its root through the host's Root and CA stores, and whether that root is in Trusted Root;
 - Lync Phone Edition readiness: per firmware baseline (RTM, CU10, CU11; `_lpe_roots.py`), whether
   phones trust the chain from their built-in roots.
-CA certificates (expired, expiring, weak, misplaced) are the `certificates` section's business.
+CA certificates (expired, expiring, weak, misplaced) and weak signatures on any certificate in `My`
+(`weak_signature_cert`) are the `certificates` section's business.
 """
 
 from __future__ import annotations

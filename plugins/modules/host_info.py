@@ -16,7 +16,10 @@ description:
   - The C(certificates) section reads every physical location of the machine stores
     C(Root) (registry, group_policy, enterprise, third_party), C(CA) (registry, group_policy, enterprise)
     and C(My) (registry), including the CRLs kept under C(CA), and reports each certificate with the
-    physical stores it sits in.
+    physical stores it sits in. A weak hash is judged only on a signature a peer verifies (a CA
+    certificate issued by another CA, an end-entity certificate), never on a root's own self-signature;
+    an expired CA by what on the host still chains to it; the roots of Microsoft KB293781 not at all
+    (see docs/audit.md).
   - The C(services) section reads each listed SfB service's registry C(Start) and C(DelayedAutostart)
     values and run state, and the .NET Framework 4 C(Release), and reports services that are not
     Automatic (Delayed Start).
@@ -165,6 +168,10 @@ certificates:
         self_signed:
           description: Self-issued and the signature verifies with the certificate's own key (RFC 5280); null
             when a self-issued certificate's signature cannot be checked (an algorithm such as MD2).
+          type: bool
+        windows_required:
+          description: A root of Microsoft KB293781 (known by thumbprint), which Windows requires; it is never
+            reported as weak or expired and never offered for deletion.
           type: bool
         self_issued:
           description: Subject equals issuer (a key-rollover certificate is self-issued but not self-signed).
@@ -403,8 +410,9 @@ findings:
   contains:
     id:
       description: Stable identifier. C(certificates) section - C(gpo_only_root), C(subordinate_in_root),
-        C(subordinate_in_policy_root), C(weak_signature_ca), C(expired_ca), C(expiring_ca),
-        C(undecodable_blob), C(store_unreadable), C(unverifiable_root); C(server_certificates) section -
+        C(subordinate_in_policy_root), C(weak_signature_ca), C(weak_signature_cert),
+        C(weak_root_self_signature), C(expired_ca), C(expiring_ca), C(undecodable_blob), C(store_unreadable),
+        C(unverifiable_root); C(server_certificates) section -
         C(server_cert_eku), C(server_cert_expired), C(server_cert_expiring), C(server_cert_chain_incomplete),
         C(lpe_firmware_baseline), C(lpe_root_expired), C(lpe_root_not_in_firmware); C(ca) section -
         C(ca_crl_refresh_due), C(ca_crl_expired), C(ca_parent_crl_refresh_due), C(ca_parent_crl_expired),

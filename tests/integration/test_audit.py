@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from simlab import SimLab
 
 from ansible_collections.sfb.pki.plugins.module_utils._host import available_sections
@@ -19,6 +20,7 @@ from ansible_collections.sfb.pki.plugins.module_utils._host import available_sec
 pytestmark = pytest.mark.integration
 
 PLAYBOOK = "playbooks/audit.yml"
+BASELINE = Path(__file__).resolve().parents[1] / "fixtures" / "baseline"
 MUTATING = {"win_regedit", "win_service", "win_copy", "win_file", "win_command", "win_certificate_store"}
 
 
@@ -35,6 +37,17 @@ def _findings(data: dict[str, Any], host: str) -> dict[str, list[dict[str, Any]]
     found: dict[str, list[dict[str, Any]]] = {}
     for finding in entry["findings"]:
         found.setdefault(finding["id"], []).append(finding)
+    return found
+
+
+def _baseline_thumbprints() -> dict[str, set[str]]:
+    """Thumbprints of the Windows Server baseline by "store/physical", and all of them under ""."""
+    manifest = yaml.safe_load((BASELINE / "baseline.yml").read_text(encoding="utf-8"))
+    found: dict[str, set[str]] = {"": set()}
+    for entry in manifest["certificates"]:
+        thumbprint = Path(entry["file"]).stem
+        found.setdefault(f"{entry['store']}/{entry['physical']}", set()).add(thumbprint)
+        found[""].add(thumbprint)
     return found
 
 
@@ -72,8 +85,13 @@ def test_lab_estate_audit(lab: SimLab, tmp_path: Path) -> None:
     assert fe01["subordinate_in_root"][0]["severity"] == "critical"
     assert fe01["subordinate_in_root"][0]["thumbprint"] == lab.thumbprint("issuing")
     assert fe01["gpo_only_root"][0]["thumbprint"] == lab.thumbprint("root")
-    md5 = [f for f in fe01["weak_signature_ca"] if f["thumbprint"] == lab.thumbprint("legacy_md5")]
+    # seed 001: the MD5 signature a peer verifies is critical; the MD5 root's own self-signature is not
+    md5 = [f for f in fe01["weak_signature_ca"] if f["thumbprint"] == lab.thumbprint("legacy_md5_issuing")]
     assert md5[0]["severity"] == "critical"
+    assert lab.thumbprint("legacy_md5") not in [f["thumbprint"] for f in fe01["weak_signature_ca"]]
+    assert [(f["thumbprint"], f["severity"]) for f in fe01["weak_root_self_signature"]] == [
+        (lab.thumbprint("legacy_md5"), "info")
+    ]
     edge01 = _findings(data, "edge01")
     assert edge01["server_cert_eku"][0]["thumbprint"] == lab.thumbprint("edge01_internal")
     sha1 = [f for f in edge01["weak_signature_ca"] if f["thumbprint"] == lab.thumbprint("legacy_sha1_ca")]
@@ -87,6 +105,12 @@ def test_lab_estate_audit(lab: SimLab, tmp_path: Path) -> None:
     assert {c["id"] for c in _symptom(data, "edge01", 41025)["explained_by"]} == {"server_cert_eku"}
     # the CA's event 100 is 220 days old: outside the window
     assert not next(h for h in data["hosts"] if h["name"] == "subca01")["symptoms"]
+
+    # the Windows Server baseline every lab host carries raises nothing above info
+    baseline = _baseline_thumbprints()
+    for host in data["hosts"]:
+        alarms = [f for f in host["findings"] if f["thumbprint"] in baseline[""] and f["severity"] != "info"]
+        assert alarms == [], host["name"]
 
     # Lync Phone Edition verdicts per server certificate
     certs = next(h for h in data["hosts"] if h["name"] == "fe01")["server_certificates"]
@@ -133,9 +157,19 @@ def test_unreachable_host_is_reported_not_fatal(lab: SimLab, tmp_path: Path) -> 
 
 def test_healthy_estate_has_no_problem(lab_factory: Callable[[str], SimLab], tmp_path: Path) -> None:
     lab = lab_factory("audit_healthy")
+    # the host carries the real Windows Server baseline: MD5-signed and long expired KB293781 roots,
+    # an MD2 root among Windows Update's, Disallowed entries, an empty SmartCardRoot store
+    baseline = _baseline_thumbprints()
+    assert set(lab.store_thumbprints("fe01", "Root", "registry")) >= baseline["Root/registry"]
+    assert set(lab.store_thumbprints("fe01", "Root", "third_party")) == baseline["Root/third_party"]
+    assert set(lab.store_thumbprints("fe01", "Disallowed", "registry")) == baseline["Disallowed/registry"]
+    smartcard = "HKLM\\SOFTWARE\\Microsoft\\SystemCertificates\\SmartCardRoot\\Certificates"
+    assert lab.state("fe01")["registry"][smartcard] == {}
     res, data, _unused = _audit(lab, tmp_path, extra_vars={"audit_fail_on": "warning"})
     assert res.rc == 0, res.stdout[-3000:]
     (host,) = data["hosts"]
+    assert data["summary"]["findings"].get("critical", 0) == 0
+    assert data["summary"]["findings"].get("warning", 0) == 0
     assert {f["id"] for f in host["findings"]} <= {"lpe_root_not_in_firmware"}
     assert host["symptoms"] == []  # old 32042 and a CA event 100 with another error code are not counted
     assert data["crl_timeline"][0]["status"] == "ok"
@@ -159,6 +193,11 @@ def test_fault_estate_triggers_each_remaining_finding(
     for finding_id, thumbprint in expected.items():
         assert thumbprint in [f["thumbprint"] for f in fe02[finding_id]], finding_id
     assert "undecodable_blob" in fe02
+    # nothing on fe02 chains to the retired CA any more: reported, not alarmed about
+    assert [f["severity"] for f in fe02["expired_ca"]] == ["info"]
+    baseline = _baseline_thumbprints()[""]
+    for host in data["hosts"]:
+        assert [f for f in host["findings"] if f["thumbprint"] in baseline and f["severity"] != "info"] == []
     assert fe02["unexplained_symptom"][0]["observed"][0]["id"] == 41026
 
     # event 100 with 0x80092013 is counted; its cause is the expired root CRL installed on ca02

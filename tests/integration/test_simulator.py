@@ -9,6 +9,7 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+import simlab
 from cryptography import x509
 from simlab import SimLab
 
@@ -252,7 +253,9 @@ def test_snapshot_matches_the_contract(lab: SimLab) -> None:
     assert snap.computer_name == "FE01"
     root = snap.key("SOFTWARE\\Microsoft\\SystemCertificates\\ROOT\\Certificates")
     assert root.exists
-    assert set(root.subkeys) == {lab.thumbprint("issuing"), lab.thumbprint("legacy_md5")}
+    baseline = simlab.builder.baseline_thumbprints("Root", "registry")
+    assert len(baseline) == 7  # the KB293781 roots of the Windows Server baseline
+    assert set(root.subkeys) == {lab.thumbprint("issuing"), lab.thumbprint("legacy_md5")} | baseline
     for name, sub in root.subkeys.items():
         der = _blob.decode_certificate_blob(base64.b64decode(sub.value("Blob")), name, key_name=name)
         assert _blob.sha1_hex(der) == name

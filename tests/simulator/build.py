@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import functools
 import importlib
 import importlib.util
 import json
@@ -58,9 +59,13 @@ HOST_KEYS = frozenset(
         "event_logs",
         "events",
         "faults",
+        "baseline",
     )
 )
 CA_CONFIG = "HKLM\\SYSTEM\\CurrentControlSet\\Services\\CertSvc\\Configuration"
+BASELINE_DIR = REPO / "tests" / "fixtures" / "baseline"
+BASELINES = ("windows_server", "none")
+SYSTEM_CERTIFICATES = "HKLM\\SOFTWARE\\Microsoft\\SystemCertificates"
 UTC = dt.UTC
 
 
@@ -164,6 +169,46 @@ def _thumbprint(pem: str) -> str:
     return str(sim_host.sha1_hex(sim_host.pem_to_der(pem)))
 
 
+@functools.lru_cache(maxsize=1)
+def load_baseline() -> dict[str, Any]:
+    """The Windows Server baseline (tests/fixtures/baseline/baseline.yml): certificate entries with
+    their PEM text and the names of the empty stores. Documented in docs/testing.md."""
+    with open(BASELINE_DIR / "baseline.yml", encoding="utf-8") as handle:
+        data: dict[str, Any] = yaml.safe_load(handle)
+    certificates = []
+    for entry in data.get("certificates") or []:
+        pem = (BASELINE_DIR / entry["file"]).read_text(encoding="ascii")
+        certificates.append({"store": entry["store"], "physical": entry["physical"], "pem": pem})
+    return {"certificates": certificates, "empty_stores": list(data.get("empty_stores") or [])}
+
+
+def baseline_thumbprints(store: str, physical: str = "registry") -> set[str]:
+    """Thumbprints the Windows Server baseline puts in one physical store."""
+    return {
+        _thumbprint(c["pem"])
+        for c in load_baseline()["certificates"]
+        if (c["store"], c["physical"]) == (store, physical)
+    }
+
+
+def host_baseline(name: str, spec: dict[str, Any], estate: dict[str, Any]) -> str:
+    """The baseline a host starts from: the host's `baseline`, else the estate's, else windows_server."""
+    value = spec["baseline"] if "baseline" in spec else estate.get("baseline", "windows_server")
+    if value not in BASELINES:
+        raise ValueError(f"estate host {name}: baseline must be one of {list(BASELINES)}, got {value!r}")
+    return str(value)
+
+
+def _with_baseline(certificates: list[dict[str, Any]], baseline: dict[str, Any]) -> list[dict[str, Any]]:
+    """Baseline certificates first, then the estate's; an estate entry for the same physical store and
+    thumbprint replaces the baseline's (one registry key per certificate and store)."""
+    own = {(c["store"], c["physical"], _thumbprint(c["pem"])) for c in certificates}
+    kept = [
+        c for c in baseline["certificates"] if (c["store"], c["physical"], _thumbprint(c["pem"])) not in own
+    ]
+    return [*kept, *certificates]
+
+
 def _host_state(
     name: str, spec: dict[str, Any], estate: dict[str, Any], built: Built, now: dt.datetime
 ) -> dict[str, Any]:
@@ -185,6 +230,9 @@ def _host_state(
         {"store": c["store"], "physical": c.get("physical", "registry"), "pem": built.pems[c["cert"]]}
         for c in spec.get("certificates") or []
     ]
+    baseline = None if host_baseline(name, spec, estate) == "none" else load_baseline()
+    if baseline is not None:
+        state["certificates"] = _with_baseline(state["certificates"], baseline)
     state["crls"] = [
         {
             "store": c["store"],
@@ -195,6 +243,8 @@ def _host_state(
     ]
     state["services"] = dict(spec.get("services") or {})
     registry: dict[str, Any] = {}
+    for store in (baseline or {}).get("empty_stores", []):
+        registry[f"{SYSTEM_CERTIFICATES}\\{store}\\Certificates"] = {}
     for key, values in (spec.get("registry") or {}).items():
         registry[key] = dict(values or {})
     files: dict[str, Any] = {}

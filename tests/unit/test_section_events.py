@@ -69,7 +69,7 @@ def test_analyze_counts_and_links_causes() -> None:
     observed = {o["id"]: o for o in facts["observed"]}
     assert set(observed) == {32042, 36888, 100}
     assert "subordinate_in_root" in observed[32042]["causes"]
-    assert observed[36888]["causes"] == ["weak_signature_ca@critical"]
+    assert observed[36888]["causes"] == ["weak_signature_ca@critical", "weak_signature_cert@critical"]
     assert observed[100]["label"] == "event 100 (CertificationAuthority, 0x80092013)"
     assert observed[100]["remote_causes"] == ["ca_crl_expired"]
     assert observed[32042]["remote_causes"] == []
@@ -114,6 +114,45 @@ def test_explains(patterns: tuple[str, ...], finding_id: str, expected: bool) ->
 def test_explains_with_severity() -> None:
     assert events.explains(("weak_signature_ca@critical",), "weak_signature_ca", "critical") is True
     assert events.explains(("weak_signature_ca@critical",), "weak_signature_ca", "warning") is False
+
+
+# (finding id, severity) pairs each symptom must NOT be tied to: faults that cannot produce it.
+_NOT_A_CAUSE = {
+    36888: [
+        ("weak_root_self_signature", "info"),
+        ("weak_signature_ca", "warning"),
+        ("expired_ca", "warning"),
+    ],
+    36874: [("weak_root_self_signature", "info"), ("weak_signature_cert", "warning")],
+    32174: [("weak_root_self_signature", "info"), ("unverifiable_root", "info")],
+    32042: [
+        ("weak_root_self_signature", "info"),
+        ("weak_signature_ca", "critical"),
+        ("unverifiable_root", "info"),
+    ],
+    100: [("expired_ca", "warning"), ("expired_ca", "critical"), ("weak_signature_ca", "critical")],
+}
+# ... and some of the causes each can have.
+_A_CAUSE = {
+    36888: [("weak_signature_ca", "critical"), ("weak_signature_cert", "critical")],
+    36874: [("weak_signature_cert", "critical")],
+    32174: [("weak_signature_ca", "critical")],
+    32042: [
+        ("expired_ca", "critical"),
+        ("subordinate_in_root", "critical"),
+        ("server_cert_expired", "critical"),
+    ],
+    100: [("ca_parent_crl_expired", "critical"), ("ca_crl_expired", "warning")],
+}
+
+
+@pytest.mark.parametrize("event_id", sorted(_NOT_A_CAUSE))
+def test_symptoms_are_tied_only_to_causes_that_can_produce_them(event_id: int) -> None:
+    spec = events.EVENTS_BY_ID[event_id]
+    for finding_id, severity in _NOT_A_CAUSE[event_id]:
+        assert not events.explains(spec.causes, finding_id, severity), (event_id, finding_id, severity)
+    for finding_id, severity in _A_CAUSE[event_id]:
+        assert events.explains(spec.causes, finding_id, severity), (event_id, finding_id, severity)
 
 
 def test_snapshot_script_applies_and_echoes_match() -> None:

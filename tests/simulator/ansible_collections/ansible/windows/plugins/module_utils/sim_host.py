@@ -20,9 +20,13 @@ import os
 import re
 import struct
 import tempfile
+import warnings
 from typing import Any
 
 import yaml
+
+# Real Windows roots (the baseline's old public and Microsoft roots) may carry a negative serial number.
+warnings.filterwarnings("ignore", message="Parsed a serial number which wasn't positive")
 
 ENV_STATE = "SFB_SIM_STATE"
 
@@ -55,6 +59,7 @@ STORE_KEYS: dict[tuple[str, str], str] = {
     ("NTAuth", "enterprise"): "SOFTWARE\\Microsoft\\EnterpriseCertificates\\NTAuth",
     ("My", "registry"): "SOFTWARE\\Microsoft\\SystemCertificates\\My",
     ("Disallowed", "registry"): "SOFTWARE\\Microsoft\\SystemCertificates\\Disallowed",
+    ("SmartCardRoot", "registry"): "SOFTWARE\\Microsoft\\SystemCertificates\\SmartCardRoot",
 }
 
 SERVICES_KEY = "SYSTEM\\CurrentControlSet\\Services"
