@@ -49,6 +49,13 @@ class ActionModule(CrlAction):
                 f"host {host}: the certificate of CA {state.name!r} was not found (no certificate matching"
                 " CACertHash in CertEnroll or the My, Root and CA stores), so its CRL cannot be verified"
             )
+        if state.certenroll_errors:
+            # an unread file may be the current CRL: planning without it could re-issue needlessly
+            unread = "; ".join(f"{e.path}: {e.error}" for e in state.certenroll_errors)
+            raise PkiActionError(
+                f"host {host}: CertEnroll could not be read completely, so whether the CRL is due is unknown"
+                f" ({unread}); run again (CertSvc may have been writing the file) or grant read access"
+            )
         ca_info = {
             "name": state.name,
             "certificate": {
@@ -65,7 +72,10 @@ class ActionModule(CrlAction):
         file_name = None if current is None else state.file_of(current)
         if plan.reissue:
             result.update(changed=True, reissued=True)
-            if not self._task.check_mode:
+            if self._task.check_mode:
+                # certutil -crl is skipped: say what it would publish, so the subordinates can plan on it
+                result["planned"] = _section_ca.planned_crl(state, now, cushion)
+            else:
                 current, file_name = self._reissue(state, current, req, host, now, result, task_vars)
                 if plan.current is not None:
                     previous_file = state.file_of(plan.current)

@@ -42,3 +42,41 @@ class Finding:
             "fix": self.fix,
             "symptoms": list(self.symptoms),
         }
+
+
+UNREADABLE = "unreadable"
+_LOCKED = "being used by another process"
+
+
+def unreadable_finding(kind: str, path: str, error: str, consequence: str) -> Finding:
+    """The `unreadable` finding: one item of the snapshot the host could not read (path and Windows error).
+
+    `kind` is what the item is ("registry key", "registry value", "folder", "file", "event log",
+    "service"); `consequence` says what the section could not judge because of it.
+    """
+    if kind == "event log":
+        fix = (
+            f"Give the account Ansible connects with read access to the {path} log (local Administrators,"
+            " or the Event Log Readers group for logs other than Security), then run again."
+        )
+    elif _LOCKED in error:
+        fix = (
+            "Another process held the file open while it was read (CertSvc writes CertEnroll files while"
+            " it publishes); run again."
+        )
+    elif kind in ("folder", "file"):
+        fix = f"Give the account Ansible connects with read access to {path}, then run again."
+    elif kind == "service":
+        fix = f"Give the account Ansible connects with query access to the service {path}, then run again."
+    else:
+        fix = (
+            f"Give the account Ansible connects with read access to the key (regedit, Permissions on"
+            f" {path}; local Administrators can read it by default), then run again."
+        )
+    return Finding(
+        UNREADABLE,
+        "warning",
+        f"{kind} {path} could not be read: {error}. {consequence}",
+        fix,
+        object=path,
+    )

@@ -17,7 +17,7 @@ from types import ModuleType
 from typing import Any, Protocol, cast
 
 from ._errors import PkiInputError
-from ._findings import Finding, severity_rank
+from ._findings import UNREADABLE, Finding, severity_rank
 from ._snapshot import Snapshot, SnapshotRequest
 
 # Output order of host_info; add a new section's name here and drop its module beside this file.
@@ -86,6 +86,20 @@ def sort_findings(findings: Iterable[Finding]) -> list[Finding]:
     )
 
 
+def _once(findings: list[Finding]) -> list[Finding]:
+    """Drop repeats of an `unreadable` finding: sections that read the same item report it once."""
+    seen: set[str] = set()
+    kept: list[Finding] = []
+    for found in findings:
+        if found.id == UNREADABLE:
+            key = (found.object or "").lower()
+            if key in seen:
+                continue
+            seen.add(key)
+        kept.append(found)
+    return kept
+
+
 def analyze_host(
     sections: Mapping[str, Section], options: Mapping[str, Any], snap: Snapshot, now: datetime
 ) -> dict[str, Any]:
@@ -96,5 +110,5 @@ def analyze_host(
         facts, found = section.analyze(options, snap, now)
         out[name] = facts
         findings.extend(found)
-    out["findings"] = [f.as_dict() for f in sort_findings(findings)]
+    out["findings"] = [f.as_dict() for f in sort_findings(_once(findings))]
     return out

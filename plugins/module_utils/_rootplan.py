@@ -145,7 +145,16 @@ def plan_root_store(
     plan = Plan()
     absent: set[str] = set()
 
+    # Registry thumbprint keys that exist but could not be read: never written over (reported instead).
+    unknown = {
+        (bad.location.store, bad.name.split("\\")[0].upper())
+        for bad in inv.undecodable
+        if bad.kind == "unreadable" and bad.location.physical == "registry"
+    }
+
     def add(store: str, cert: Certificate, reason: str) -> None:
+        if (store, cert.thumbprint) in unknown:
+            return
         adds.setdefault(
             (store, cert.thumbprint),
             Operation("add", store, "registry", cert.thumbprint, cert.subject, reason),
@@ -216,7 +225,7 @@ def _left_alone(inv: Inventory, plan: Plan, now: datetime) -> list[Finding]:
     }
     left: list[Finding] = []
     for found in findings(inv, now):
-        if found.id in ("undecodable_blob", "store_unreadable"):
+        if found.id in ("undecodable_blob", "store_unreadable", "unreadable"):
             # an unreadable Root store key is reported too: nothing in it can be judged
             if any(((found.object or "") + "\\").lower().startswith(k) for k in root_keys):
                 left.append(found)

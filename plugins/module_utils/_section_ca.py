@@ -13,19 +13,20 @@ from __future__ import annotations
 
 import base64
 import binascii
+import calendar
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from ._certs import Certificate, iso, load_certificate
 from ._crl import Crl, load_crl
 from ._crlplan import DEFAULT_REFRESH_BEFORE_DAYS, crl_facts, current_crl, is_delta, issued_by, newest
 from ._errors import PkiInputError
-from ._findings import Finding
+from ._findings import Finding, unreadable_finding
 from ._section_certificates import CRL_STORES, Inventory, read_inventory
-from ._snapshot import RegistryKey, Snapshot, SnapshotRequest
+from ._snapshot import RegistryKey, Snapshot, SnapshotRequest, Unreadable, folder_errors, key_errors
 from ._stores import physical_store
 
 NAME = "ca"
@@ -34,6 +35,8 @@ CA_CERT_STORES: tuple[str, ...] = ("My", "Root", "CA")
 CONFIG_KEY = "SYSTEM\\CurrentControlSet\\Services\\CertSvc\\Configuration"
 CERTENROLL = "%windir%\\System32\\CertSrv\\CertEnroll"
 _CERTENROLL_TAIL = "\\system32\\certsrv\\certenroll"
+# Only CRLs and CA certificates are read from CertEnroll (certutil -crl and the CA write nothing else we use).
+CERTENROLL_FILES = ("*.crl", "*.crt")
 
 # Days per CRLPeriod word (months and years as certsvc counts them are calendar based: approximate).
 _PERIOD_DAYS: dict[str, float] = {
@@ -86,7 +89,7 @@ def request(options: Mapping[str, Any], req: SnapshotRequest) -> None:
     """Read the CertSvc configuration (one level of CA subkeys) and the CertEnroll folder."""
     refresh_before(options)
     req.add_key(CONFIG_KEY, 1)
-    req.add_folder(CERTENROLL, "*")
+    req.add_folder(CERTENROLL, CERTENROLL_FILES)
     for logical in CA_CERT_STORES:
         req.add_key(physical_store(logical, "registry").certificates_key, 1)
     for store in CRL_STORES:
@@ -161,6 +164,8 @@ def load_certenroll(
     if not folder or not folder.get("exists", True):
         return crls, certs, bad
     for item in sorted(folder.get("files") or [], key=lambda f: str(f.get("name", "")).lower()):
+        if item.get("error") is not None:
+            continue  # could not be read at all: an `unreadable` finding (folder_errors), not a bad file
         name = str(item.get("name", ""))
         source = f"CertEnroll\\{name}"
         lower = name.lower()
@@ -209,6 +214,13 @@ class CaState:
     unreadable: tuple[tuple[str, str], ...] = ()
     folder: dict[str, Any] | None = None
     parent_crls: tuple[tuple[tuple[str, ...], Crl], ...] = ()
+    # What the host could not read: the CertSvc configuration tree, the CertEnroll folder or its files.
+    read_errors: tuple[Unreadable, ...] = ()
+
+    @property
+    def certenroll_errors(self) -> tuple[Unreadable, ...]:
+        """The CertEnroll folder or files that could not be read (the CRL list may be incomplete)."""
+        return tuple(e for e in self.read_errors if e.kind in ("folder", "file"))
 
     @property
     def parent_crl(self) -> tuple[tuple[str, ...], Crl] | None:
@@ -233,6 +245,9 @@ def ca_state(snap: Snapshot, ca_name: str | None = None) -> CaState:
     config = snap.keys.get(CONFIG_KEY.lower())
     if config is None or not config.exists:
         return CaState(False)
+    if config.error is not None and not config.subkeys:
+        # the configuration key exists but cannot be opened: a CA whose name and settings are unknown
+        return CaState(True, read_errors=tuple(key_errors(config)), folder=certenroll_folder(snap))
     name = ca_name or config.value("Active")
     sub = _ca_subkey(config, name, strict=bool(ca_name))
     if sub is not None and not name:
@@ -254,6 +269,7 @@ def ca_state(snap: Snapshot, ca_name: str | None = None) -> CaState:
         tuple(bad),
         folder,
         _parent_crls(inventory, cert),
+        tuple(key_errors(config) + folder_errors(folder)),
     )
 
 
@@ -304,6 +320,7 @@ def describe_ca(state: CaState, cushion: int, now: datetime) -> dict[str, Any]:
             "exists": bool(state.folder and state.folder.get("exists", True)),
         },
         "unreadable": [{"file": f, "error": e} for f, e in state.unreadable],
+        "read_errors": [{"kind": e.kind, "path": e.path, "error": e.error} for e in state.read_errors],
         "refresh_before": cushion,
         "crls": crls,
         "current_crl": None if current is None else current.thumbprint,
@@ -334,6 +351,15 @@ def analyze(
     findings: list[Finding] = []
     if not state.present:
         return result, findings
+    for denied in state.read_errors:
+        findings.append(
+            unreadable_finding(
+                denied.kind,
+                denied.path,
+                denied.error,
+                "The CA's CRL configuration or the CRLs it published may be incomplete in this report.",
+            )
+        )
     for (file_name, crl), facts in zip(state.crls, result["crls"], strict=True):
         findings.extend(_crl_findings(file_name, crl, facts, cushion, state.name))
     parent = state.parent_crl
@@ -442,3 +468,49 @@ def _parent_findings(crl: Crl, facts: dict[str, Any], cushion: int, ca_name: str
             )
         ]
     return []
+
+
+def _add_months(when: datetime, months: int) -> datetime:
+    month = when.month - 1 + months
+    year = when.year + month // 12
+    month = month % 12 + 1
+    day = min(when.day, calendar.monthrange(year, month)[1])
+    return when.replace(year=year, month=month, day=day)
+
+
+def next_update_after(this_update: datetime, unit: Any, units: Any) -> datetime:
+    """thisUpdate + CRLPeriodUnits x CRLPeriod, calendar months and years as the CA counts them.
+
+    A missing or unknown period is the AD CS default, 1 week. The CA also backdates thisUpdate by its
+    clock skew and may add CRLOverlap to nextUpdate, so a planned date is approximate to hours.
+    """
+    word = unit.lower() if isinstance(unit, str) and unit.lower() in _PERIOD_DAYS else "weeks"
+    count = units if isinstance(units, int) and not isinstance(units, bool) and units > 0 else 1
+    if word == "years":
+        return _add_months(this_update, 12 * count)
+    if word == "months":
+        return _add_months(this_update, count)
+    return this_update + timedelta(days=_PERIOD_DAYS[word] * count)
+
+
+def planned_crl(state: CaState, now: datetime, cushion: int) -> dict[str, Any]:
+    """The CRL `certutil -crl` would publish now (check mode): the current CRL number + 1, dated now.
+
+    The root's re-issue is skipped in check mode, so the subordinates plan their install from this.
+    """
+    current = state.current
+    number = None if current is None or current.crl_number is None else current.crl_number + 1
+    sub = state.config
+    next_update = next_update_after(
+        now, sub.value("CRLPeriod") if sub else None, sub.value("CRLPeriodUnits") if sub else None
+    )
+    return {
+        "planned": True,
+        "issuer": state.certificate.subject if state.certificate is not None else None,
+        "crl_number": number,
+        "this_update": iso(now),
+        "next_update": iso(next_update),
+        "days_left": (next_update - now).days,
+        "refresh_due": iso(next_update - timedelta(days=cushion)),
+        "replaces": None if current is None else current.thumbprint,
+    }

@@ -20,7 +20,7 @@ from ._certs import Certificate
 from ._chain import ChainPool, build_chain
 from ._crl import Crl, load_crl
 from ._errors import PkiInputError
-from ._findings import Finding
+from ._findings import Finding, unreadable_finding
 from ._snapshot import RegistryKey, Snapshot, SnapshotRequest
 from ._stores import HIVE, PhysicalStore, stores_of
 from ._windows_roots import is_windows_required
@@ -120,8 +120,22 @@ def request(options: Mapping[str, Any], req: SnapshotRequest) -> None:
         req.add_key(store.crls_key, 1)
 
 
+class _Unreadable(Exception):
+    """A thumbprint key or its Blob value the host could not read (its message is the Windows error)."""
+
+    def __init__(self, name: str, error: str) -> None:
+        super().__init__(error)
+        self.name = name
+        self.error = error
+
+
 def _blob_of(sub: RegistryKey, source: str) -> bytes:
+    name = sub.path.rsplit("\\", 1)[-1]
+    if sub.error is not None:
+        raise _Unreadable(name, sub.error)
     item = next((v for k, v in sub.values.items() if k.lower() == "blob"), None)
+    if item is not None and item.get("type") == "error":
+        raise _Unreadable(name + "\\Blob", str(item.get("value")))
     if item is None:
         raise PkiInputError(source, "no Blob value")
     if item.get("type") != "binary":
@@ -162,6 +176,11 @@ def read_inventory(snap: Snapshot) -> Inventory:
                 blob = _blob_of(sub, source)
                 der = decode_certificate_blob(blob, source, key_name=name)
                 cert = Certificate.from_der(der, source, thumbprint=name.upper())
+            except _Unreadable as err:
+                inv.undecodable.append(
+                    Undecodable(where, "unreadable", store.certificates_key, err.name, err.error)
+                )
+                continue
             except PkiInputError as err:
                 inv.undecodable.append(
                     Undecodable(where, "certificate", store.certificates_key, name, err.fault)
@@ -176,10 +195,15 @@ def read_inventory(snap: Snapshot) -> Inventory:
         key = _store_key(snap, store.crls_key)
         if key is None or not key.exists:
             continue
+        if key.error is not None:
+            inv.undecodable.append(Undecodable(where, "store", store.crls_key, "", key.error))
         for name, sub in sorted(key.subkeys.items()):
             source = f"{HIVE}\\{store.crls_key}\\{name}\\Blob"
             try:
                 crl = load_crl(decode_crl_blob(_blob_of(sub, source), source, key_name=name), source)
+            except _Unreadable as err:
+                inv.undecodable.append(Undecodable(where, "unreadable", store.crls_key, err.name, err.error))
+                continue
             except PkiInputError as err:
                 inv.undecodable.append(Undecodable(where, "crl", store.crls_key, name, err.fault))
                 continue
@@ -496,13 +520,23 @@ def _end_entity_findings(entry: CertEntry, now: datetime) -> list[Finding]:
 
 
 def _undecodable_finding(bad: Undecodable) -> Finding:
+    what = "CRLs" if bad.key.lower().endswith("\\crls") else "certificates"
+    if bad.kind == "unreadable":
+        path = f"{HIVE}\\{bad.key}\\{bad.name}"
+        return unreadable_finding(
+            "registry value" if bad.name.lower().endswith("\\blob") else "registry key",
+            path,
+            bad.reason,
+            f"What it holds in {bad.location.store}/{bad.location.physical} is unknown to this run, so"
+            f" nothing is judged or changed because of it.",
+        )
     if bad.kind == "store":
         store_path = f"{HIVE}\\{bad.key}"
         return Finding(
             "store_unreadable",
             "warning",
             f"{store_path} ({bad.location.store}/{bad.location.physical}) could not be read: {bad.reason}. "
-            "Its certificates are unknown to this run, so nothing is judged or changed because of them.",
+            f"Its {what} are unknown to this run, so nothing is judged or changed because of them.",
             "Give the account Ansible connects with read access to the key (it needs local administrator "
             "rights), then run again.",
             object=store_path,

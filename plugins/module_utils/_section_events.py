@@ -21,8 +21,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ._errors import PkiInputError
-from ._findings import Finding
-from ._snapshot import Snapshot, SnapshotRequest
+from ._findings import Finding, unreadable_finding
+from ._snapshot import Snapshot, SnapshotRequest, event_error
 
 NAME = "events"
 DEFAULT_DAYS = 7
@@ -216,14 +216,34 @@ def _count(entry: dict[str, Any], event_id: int) -> int:
 def analyze(options: dict[str, Any], snap: Snapshot, now: datetime) -> tuple[dict[str, Any], list[Finding]]:
     """Counts per event id, the logs read, and each observed event with the findings that explain it."""
     days = events_days(options)
-    counts: dict[str, int] = {}
+    counts: dict[str, int | None] = {}
     observed: list[dict[str, Any]] = []
-    logs: dict[tuple[str, str | None], bool] = {}
+    logs: dict[tuple[str, str | None], dict[str, Any]] = {}
+    unreadable: dict[str, Finding] = {}
     for spec in EVENTS:
         entry = _entry(snap, spec)
         if entry is None:
             continue
-        logs[(spec.log, spec.provider)] = bool(entry.get("exists", True))
+        error = event_error(entry)
+        log_facts = logs.setdefault(
+            (spec.log, spec.provider),
+            {"log": spec.log, "provider": spec.provider, "exists": entry.get("exists", True)},
+        )
+        if error is not None:
+            # access denied (or a broken log) is not "no events": the counts are unknown
+            log_facts["error"] = error.error
+            counts[str(spec.id)] = None
+            unreadable.setdefault(
+                error.path.lower(),
+                unreadable_finding(
+                    error.kind,
+                    error.path,
+                    error.error,
+                    "Its events are not counted, so symptoms logged there are unknown (not zero).",
+                ),
+            )
+            continue
+        log_facts["exists"] = bool(entry.get("exists", True))
         count = _count(entry, spec.id)
         counts[str(spec.id)] = count
         if count:
@@ -243,11 +263,11 @@ def analyze(options: dict[str, Any], snap: Snapshot, now: datetime) -> tuple[dic
     facts = {
         "days": days,
         "since": (now - timedelta(days=days)).isoformat(),
-        "logs": [{"log": log, "provider": provider, "exists": ok} for (log, provider), ok in logs.items()],
+        "logs": list(logs.values()),
         "counts": counts,
         "observed": observed,
     }
-    return facts, []
+    return facts, list(unreadable.values())
 
 
 def explains(

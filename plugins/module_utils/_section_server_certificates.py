@@ -22,7 +22,7 @@ from typing import Any
 from ._certs import Certificate, iso
 from ._chain import Chain, ChainPool, build_chain
 from ._errors import PkiInputError
-from ._findings import Finding
+from ._findings import Finding, unreadable_finding
 from ._lpe_roots import BASELINE_VERSIONS, BASELINES, LpeRoot, lpe_root, trusted_at
 from ._section_certificates import read_inventory
 from ._snapshot import Snapshot, SnapshotRequest
@@ -261,4 +261,14 @@ def analyze(options: dict[str, Any], snap: Snapshot, now: datetime) -> tuple[dic
         findings.extend(_usage_findings(cert, now, days))
         findings.extend(_chain_findings(cert, chain, root_thumbprints))
         findings.extend(_lpe_findings(cert, chain, lpe))
+    for bad in inv.undecodable:
+        if bad.kind == "unreadable" and (bad.location.store, bad.location.physical) == ("My", "registry"):
+            findings.append(
+                unreadable_finding(
+                    "registry value" if bad.name.lower().endswith("\\blob") else "registry key",
+                    f"HKLM\\{bad.key}\\{bad.name}",
+                    bad.reason,
+                    "Whether it is a server certificate, and its expiry and chain, are unknown to this run.",
+                )
+            )
     return {"certificates": facts}, findings

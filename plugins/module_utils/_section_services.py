@@ -18,8 +18,8 @@ from datetime import datetime
 from typing import Any
 
 from ._errors import PkiInputError
-from ._findings import Finding
-from ._snapshot import RegistryKey, Snapshot, SnapshotRequest
+from ._findings import Finding, unreadable_finding
+from ._snapshot import RegistryKey, Snapshot, SnapshotRequest, key_errors
 
 NAME = "services"
 DEFAULT_SERVICES: tuple[str, ...] = ("RTCCLSAGT", "REPLICA")
@@ -140,9 +140,11 @@ def describe_service(name: str, snap: Snapshot) -> dict[str, Any]:
     key = _key(snap, service_key(name))
     entry = snap.service(name)
     key_exists = key is not None and key.exists
-    exists = bool(entry["exists"]) if entry is not None and "exists" in entry else key_exists
+    known = entry is not None and entry.get("exists") is not None
+    exists = bool(entry["exists"]) if entry is not None and known else key_exists
+    unreadable = key is not None and key.exists and key.error is not None
     start = delayed = None
-    if key is not None and key.exists:
+    if key is not None and key.exists and not unreadable:
         start = _int(key.value("Start"))
         delayed = _int(key.value("DelayedAutostart"))
         if start is not None and delayed is None:
@@ -157,7 +159,8 @@ def describe_service(name: str, snap: Snapshot) -> dict[str, Any]:
         "delayed": delayed,
         "start_mode": mode,
         "state": state,
-        "drift": exists and mode != "delayed",
+        # a start mode that could not be read is unknown, never drift: nothing is changed because of it
+        "drift": exists and mode != "delayed" and not unreadable,
     }
 
 
@@ -196,6 +199,35 @@ def _findings(facts: dict[str, Any], host: str | None) -> list[Finding]:
     ]
 
 
+def _unreadable(options: Mapping[str, Any], snap: Snapshot) -> list[Finding]:
+    """An `unreadable` finding for each service key, service query or .NET key the host could not read."""
+    found: list[Finding] = []
+    for name in service_names(options):
+        key = _key(snap, service_key(name))
+        for error in key_errors(key) if key is not None else []:
+            found.append(
+                unreadable_finding(
+                    error.kind,
+                    error.path,
+                    error.error,
+                    f"The start mode of {name} is unknown and is not changed.",
+                )
+            )
+        entry = snap.service(name)
+        if entry is not None and entry.get("error") is not None:
+            found.append(
+                unreadable_finding(
+                    "service", name, str(entry["error"]), f"Whether {name} exists and runs is unknown."
+                )
+            )
+    netfx = _key(snap, NETFX_KEY)
+    for error in key_errors(netfx) if netfx is not None else []:
+        found.append(
+            unreadable_finding(error.kind, error.path, error.error, "The .NET Framework release is unknown.")
+        )
+    return found
+
+
 def analyze(
     options: Mapping[str, Any], snap: Snapshot, now: datetime
 ) -> tuple[dict[str, Any], list[Finding]]:
@@ -205,6 +237,7 @@ def analyze(
     findings: list[Finding] = []
     for facts in services:
         findings.extend(_findings(facts, snap.computer_name))
+    findings.extend(_unreadable(options, snap))
     netfx = _key(snap, NETFX_KEY)
     release = _int(netfx.value("Release")) if netfx is not None and netfx.exists else None
     facts_out: dict[str, Any] = {

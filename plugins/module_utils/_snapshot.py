@@ -8,8 +8,11 @@ simulator's win_powershell, and the analysis sections. See docs/design.md, "The 
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+FULL_LANGUAGE = "FullLanguage"
 
 
 @dataclass
@@ -18,7 +21,7 @@ class SnapshotRequest:
 
     keys: dict[str, int] = field(default_factory=dict)
     services: list[str] = field(default_factory=list)
-    folders: dict[str, str] = field(default_factory=dict)
+    folders: dict[str, tuple[str, ...]] = field(default_factory=dict)
     events: list[dict[str, Any]] = field(default_factory=list)
 
     def add_key(self, path: str, depth: int = 0) -> None:
@@ -30,9 +33,14 @@ class SnapshotRequest:
         if name.lower() not in (s.lower() for s in self.services):
             self.services.append(name)
 
-    def add_folder(self, path: str, pattern: str = "*") -> None:
-        """Read the files of a folder matching a wildcard (environment variables expanded on the host)."""
-        self.folders[path] = pattern
+    def add_folder(self, path: str, pattern: str | Sequence[str] = "*") -> None:
+        """Read the files of a folder matching a wildcard or any of several (%VAR% expanded on the host)."""
+        wanted = _patterns(pattern)
+        for known in self.folders:
+            if known.lower() == path.lower():
+                path, wanted = known, _patterns((*self.folders[known], *wanted))
+                break
+        self.folders[path] = wanted
 
     def add_events(
         self, log: str, ids: list[int], days: int, provider: str | None = None, match: str | None = None
@@ -48,9 +56,19 @@ class SnapshotRequest:
         return {
             "Keys": [{"path": p, "depth": d} for p, d in sorted(self.keys.items())],
             "Services": list(self.services),
-            "Folders": [{"path": p, "filter": f} for p, f in sorted(self.folders.items())],
+            "Folders": [
+                {"path": p, "filter": f[0] if len(f) == 1 else list(f)}
+                for p, f in sorted(self.folders.items())
+            ],
             "Events": list(self.events),
         }
+
+
+def _patterns(pattern: str | Iterable[str] | None) -> tuple[str, ...]:
+    """Folder wildcards as a sorted tuple without duplicates ("*" alone when any pattern is "*")."""
+    items = [pattern] if isinstance(pattern, str) else list(pattern or [])
+    found = sorted({str(p).lower() for p in items if p})
+    return ("*",) if not found or "*" in found else tuple(found)
 
 
 def covers(given: dict[str, Any], request: SnapshotRequest) -> bool:
@@ -61,9 +79,11 @@ def covers(given: dict[str, Any], request: SnapshotRequest) -> bool:
     services = {str(s).lower() for s in given.get("Services") or []}
     if any(name.lower() not in services for name in request.services):
         return False
-    folders = {(str(f.get("path", "")).lower(), f.get("filter")) for f in given.get("Folders") or []}
-    if any((path.lower(), pattern) not in folders for path, pattern in request.folders.items()):
-        return False
+    folders = {str(f.get("path", "")).lower(): _patterns(f.get("filter")) for f in given.get("Folders") or []}
+    for path, wanted in request.folders.items():
+        read = folders.get(path.lower())
+        if read is None or (read != ("*",) and not set(wanted) <= set(read)):
+            return False
     return all(wanted in (given.get("Events") or []) for wanted in request.events)
 
 
@@ -92,6 +112,60 @@ class RegistryKey:
         return None
 
 
+HIVE = "HKLM"
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """One item the snapshot script could not read, with the host's (Windows) message.
+
+    `kind` is "registry key", "registry value", "folder", "file", "event log" or "service"; `path` the full
+    path (HKLM\\..., the expanded folder or file path, the event log name, the service name).
+    """
+
+    kind: str
+    path: str
+    error: str
+
+
+def key_errors(key: RegistryKey) -> list[Unreadable]:
+    """Every key that could not be opened and every value that could not be read, in a key tree."""
+    found: list[Unreadable] = []
+    full = f"{HIVE}\\{key.path}"
+    if key.error is not None:
+        found.append(Unreadable("registry key", full, key.error))
+    for name, item in sorted(key.values.items()):
+        if item.get("type") == "error":
+            found.append(
+                Unreadable("registry value", f"{full}\\{name or '(default)'}", str(item.get("value")))
+            )
+    for _name, sub in sorted(key.subkeys.items()):
+        found.extend(key_errors(sub))
+    return found
+
+
+def folder_errors(entry: dict[str, Any] | None) -> list[Unreadable]:
+    """The folder itself (it could not be listed) and each file whose content could not be read."""
+    if not entry:
+        return []
+    where = str(entry.get("expanded_path") or entry.get("path") or "")
+    found: list[Unreadable] = []
+    if entry.get("error") is not None:
+        found.append(Unreadable("folder", where, str(entry["error"])))
+    for item in entry.get("files") or []:
+        if isinstance(item, dict) and item.get("error") is not None:
+            path = where.rstrip("\\") + "\\" + str(item.get("name", ""))
+            found.append(Unreadable("file", path, str(item["error"])))
+    return found
+
+
+def event_error(entry: dict[str, Any]) -> Unreadable | None:
+    """The query error of one `events` entry (access denied, a broken log), or None."""
+    if entry.get("error") is None:
+        return None
+    return Unreadable("event log", str(entry.get("log", "")), str(entry["error"]))
+
+
 def _parse_key(path: str, raw: dict[str, Any]) -> RegistryKey:
     subkeys = {
         str(sub["name"]): _parse_key(path + "\\" + str(sub["name"]), sub) for sub in raw.get("subkeys") or []
@@ -115,6 +189,8 @@ class Snapshot:
     folders: dict[str, dict[str, Any]]
     events: list[dict[str, Any]]
     computer_name: str | None = None
+    # FullLanguage, or the mode that stopped the script (ConstrainedLanguage under WDAC/AppLocker).
+    language_mode: str = FULL_LANGUAGE
     # What sections derive from this snapshot and share (e.g. the decoded certificate inventory),
     # so one read is decoded once however many sections look at it.
     derived: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
@@ -125,7 +201,14 @@ class Snapshot:
         keys = {str(k["path"]).lower(): _parse_key(str(k["path"]), k) for k in result.get("keys") or []}
         services = {str(s["name"]).lower(): dict(s) for s in result.get("services") or []}
         folders = {str(f["path"]).lower(): dict(f) for f in result.get("folders") or []}
-        return cls(keys, services, folders, list(result.get("events") or []), result.get("computer_name"))
+        return cls(
+            keys,
+            services,
+            folders,
+            list(result.get("events") or []),
+            result.get("computer_name"),
+            str(result.get("language_mode") or FULL_LANGUAGE),
+        )
 
     def key(self, path: str) -> RegistryKey:
         """The key read at `path`; a key that was not requested is an error in the caller."""
@@ -138,3 +221,22 @@ class Snapshot:
     def folder(self, path: str) -> dict[str, Any] | None:
         """A folder's entry ({path, exists, files: [{name, size, modified, content}]})."""
         return self.folders.get(path.lower())
+
+
+def language_mode_problem(result: dict[str, Any]) -> str | None:
+    """Why a snapshot result holds nothing: the script stopped because PowerShell is not in FullLanguage.
+
+    Under Windows Defender Application Control or AppLocker script enforcement, PowerShell runs scripts it
+    does not trust in Constrained Language Mode, where the snapshot cannot open registry keys or read files
+    through .NET; the script then returns only `language_mode`. None when the result is a full read.
+    """
+    mode = result.get("language_mode")
+    if mode is None or str(mode) == FULL_LANGUAGE:
+        return None
+    return (
+        f"PowerShell runs in {mode} mode on this host (an application control policy: Windows Defender"
+        " Application Control or AppLocker script rules), where the read-only snapshot script cannot call"
+        " the .NET registry and file APIs, so nothing was read. Fix: allow the scripts Ansible runs (an"
+        " AppLocker script rule or WDAC policy that trusts the Ansible remote temp folder, or a policy"
+        " exemption for the connecting account) so PowerShell runs them in FullLanguage, then run again"
+    )

@@ -20,7 +20,8 @@ description:
     already in the CA store; the installed CRLs come from the one C(host_info) snapshot read. Then reads
     the host again to confirm the CRL is there.
   - Optionally copies the CRL (DER) to O(cdp_paths) on the host (M(ansible.windows.win_copy), which only
-    writes when the file differs) and publishes it to Active Directory with C(certutil -dspublish -f <file>)
+    writes when the file differs), creating a missing CDP folder first unless O(create_cdp_folders=false),
+    and publishes it to Active Directory with C(certutil -dspublish -f <file>)
     when the CRL was installed or a CDP copy changed.
   - Runs on the controller as an action plugin; acts on the host only through stock ansible.windows
     modules (M(ansible.windows.win_powershell) for the read-only snapshot, M(ansible.windows.win_copy),
@@ -50,6 +51,15 @@ options:
     type: list
     elements: str
     default: []
+  create_cdp_folders:
+    description:
+      - Create a missing O(cdp_paths) folder (M(ansible.windows.win_file), C(state=directory)) before the
+        CRL is copied into it.
+      - With V(false), a missing folder fails the task at plan time, before anything is written on the
+        host (no C(certutil -addstore), no staging copy). Whether each folder exists comes from the one
+        snapshot read.
+    type: bool
+    default: true
   dspublish:
     description: Publish the CRL to Active Directory (C(certutil -dspublish -f <file>)) when it changed.
     type: bool
@@ -63,6 +73,17 @@ options:
     description: Folder on the host where the CRL file is placed for certutil.
     type: str
     default: C:\Windows\Temp\sfb.pki
+  planned:
+    description:
+      - Check mode only. The CRL the issuer would publish in this run, as
+        RV(sfb.pki.crl_publish#module:planned) returns it (at least C(crl_number)); O(src) / O(content) is
+        then the issuer's current CRL.
+      - A root's C(certutil -crl) is skipped in check mode, so no new CRL exists to compare. With this, a
+        subordinate whose installed CRL of that issuer is older than C(crl_number) is reported changed with
+        the CRL number it would receive (RV(crl), RV(planned)), and every CDP copy and the AD publish as
+        changed, as the real run will do.
+      - Given outside check mode it is an error.
+    type: dict
   refresh_before:
     description: Days before nextUpdate from which the installed CRL is reported as due (facts only).
     type: int
@@ -70,7 +91,11 @@ options:
 attributes:
   check_mode:
     support: full
-    description: Verifies the CRL, reports whether it would be installed, copied, published; writes nothing.
+    description:
+      - Verifies the CRL, reports whether it would be installed, copied (including CDP folders it would
+        create), published; writes nothing. A missing CDP folder with O(create_cdp_folders=false) fails in
+        check mode too.
+      - With O(planned), reports the install of the CRL the issuer would publish in this run.
   diff_mode:
     support: partial
     description: The diff shows the installed CRL number and nextUpdate before and after.
@@ -109,7 +134,7 @@ reason:
 crl:
   description:
     - Facts of the offered CRL (thumbprint, issuer, this_update, next_update, crl_number, days_left,
-      refresh_due, due).
+      refresh_due, due); in check mode with O(planned), those of the planned CRL (C(planned=true)).
   returned: always
   type: dict
 previous:
@@ -121,9 +146,15 @@ issuer:
   returned: always
   type: dict
 cdp_paths:
-  description: The CDP file paths and whether each was changed.
+  description:
+    - The CDP file paths, whether each was changed and whether its folder was (or, in check mode, would be)
+      created (C(folder_created)).
   returned: always
   type: list
+planned:
+  description: In check mode with O(planned), whether the install reported is that of the planned CRL.
+  returned: when the planned CRL would be installed
+  type: bool
 dspublished:
   description: Whether the CRL was (or would be) published to Active Directory.
   returned: always

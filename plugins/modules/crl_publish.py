@@ -48,7 +48,9 @@ options:
 attributes:
   check_mode:
     support: full
-    description: Reports whether the CRL would be re-issued (C(changed), C(reissued)); runs no certutil.
+    description:
+      - Reports whether the CRL would be re-issued (C(changed), C(reissued)); runs no certutil.
+      - When it would re-issue, RV(planned) describes the CRL it would publish (its CRL number).
   diff_mode:
     support: partial
     description: The diff shows the CRL number, thisUpdate and nextUpdate before and after.
@@ -80,6 +82,22 @@ reissued:
   description: Whether C(certutil -crl) ran (or, in check mode, would run).
   returned: always
   type: bool
+planned:
+  description:
+    - In check mode, when the CRL would be re-issued, the CRL C(certutil -crl) would publish, planned from
+      the root's read since the command itself is skipped - C(crl_number) (the current one + 1),
+      C(this_update) (now), C(next_update) (now + CRLPeriodUnits x CRLPeriod; approximate to hours, as the
+      CA backdates by its clock skew and may add an overlap), C(days_left), C(refresh_due), C(issuer) and
+      C(replaces) (the thumbprint of the current CRL).
+    - Pass it to M(sfb.pki.crl_install) O(sfb.pki.crl_install#module:planned) so a subordinate's check
+      mode reports the install the real run will make.
+  returned: check mode, when reissued
+  type: dict
+  sample:
+    planned: true
+    crl_number: 5
+    this_update: "2026-11-23T12:00:00Z"
+    next_update: "2027-06-23T12:00:00Z"
 reason:
   description: Why the CRL was or was not re-issued.
   returned: always

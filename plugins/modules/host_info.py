@@ -284,11 +284,16 @@ events:
       description: Start of the window, ISO 8601 UTC.
       type: str
     counts:
-      description: Event count per event id (as a string) over the window.
+      description:
+        - Event count per event id (as a string) over the window.
+        - V(null) when the log could not be queried (for example access denied); that is unknown, not zero,
+          and an C(unreadable) finding names the log and the Windows error.
       type: dict
-      sample: {"32042": 12, "36888": 0}
+      sample: {"32042": 12, "36888": 0, "100": null}
     logs:
-      description: The logs read and whether they exist on the host.
+      description:
+        - The logs read and whether they exist on the host (C(exists) V(null) when unknown), with C(error)
+          when the query failed.
       type: list
       elements: dict
     observed:
@@ -326,6 +331,13 @@ ca:
       type: dict
     crls:
       description: The CRLs in C(%windir%\System32\CertSrv\CertEnroll), each with C(file) and C(issued_by_ca).
+      type: list
+      elements: dict
+    read_errors:
+      description:
+        - What the host could not read of the CA - the CertSvc configuration key or a value of it, the
+          CertEnroll folder, or a CertEnroll file (denied, or held open while CertSvc writes it) - each as
+          C(kind), C(path) and the Windows C(error). Each is also an C(unreadable) finding.
       type: list
       elements: dict
     current_crl:
@@ -417,7 +429,9 @@ findings:
         C(lpe_firmware_baseline), C(lpe_root_expired), C(lpe_root_not_in_firmware); C(ca) section -
         C(ca_crl_refresh_due), C(ca_crl_expired), C(ca_parent_crl_refresh_due), C(ca_parent_crl_expired),
         C(ca_crl_unreadable), C(ca_crl_period_within_cushion); C(services) section - C(service_disabled),
-        C(service_not_delayed_start).
+        C(service_not_delayed_start); any section - C(unreadable) (a registry key or value, folder, file,
+        event log or service the connecting account could not read; the object is its path, the message
+        carries the Windows error; reported once per path).
       type: str
     severity:
       description: info, warning or critical.

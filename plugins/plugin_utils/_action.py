@@ -17,7 +17,12 @@ from ansible.plugins.action import ActionBase
 
 from ansible_collections.sfb.pki.plugins.module_utils._docspec import argument_spec
 from ansible_collections.sfb.pki.plugins.module_utils._errors import PkiInputError
-from ansible_collections.sfb.pki.plugins.module_utils._snapshot import Snapshot, SnapshotRequest, covers
+from ansible_collections.sfb.pki.plugins.module_utils._snapshot import (
+    Snapshot,
+    SnapshotRequest,
+    covers,
+    language_mode_problem,
+)
 from ansible_collections.sfb.pki.plugins.plugin_utils._snapshot_script import SNAPSHOT_SCRIPT
 
 POWERSHELL = "ansible.windows.win_powershell"
@@ -125,6 +130,9 @@ class PkiAction(ActionBase):  # type: ignore[misc]
             task_vars,
         )
         raw = res.get("result")
+        problem = language_mode_problem(raw) if isinstance(raw, dict) else None
+        if problem is not None:
+            raise PkiActionError(f"host {self.host_name(task_vars)}: read the host snapshot: {problem}")
         if not isinstance(raw, dict) or "keys" not in raw:
             raise PkiActionError(
                 f"host {self.host_name(task_vars)}: read the host snapshot: {POWERSHELL} returned no snapshot"

@@ -6,6 +6,11 @@ It is the only PowerShell the collection ships. Inputs arrive as win_powershell 
 (Keys, Services, Folders, Events; see SnapshotRequest.parameters()); the output shape is the
 contract in docs/design.md, "The snapshot". The script only reads: registry keys are opened
 read-only through .NET, services, folders and event logs are only queried.
+
+It targets Windows PowerShell 5.1 (no PowerShell 7 operators) and degrades instead of failing: an item
+it cannot read (a denied key, folder or event log, a file CertSvc holds open) becomes an `error` field on
+that item, never a failed task. In Constrained Language Mode (WDAC or AppLocker) it cannot call .NET at
+all, so it returns only `language_mode` and the action reports that as one error.
 """
 
 from __future__ import annotations
@@ -23,6 +28,26 @@ param (
 )
 
 $ErrorActionPreference = 'Stop'
+
+# Constrained Language Mode (WDAC / AppLocker script enforcement) blocks the .NET registry and file calls
+# below. Return a marker the action turns into one clear error rather than failing on the first call.
+$languageMode = [string]$ExecutionContext.SessionState.LanguageMode
+if ($languageMode -ne 'FullLanguage') {
+    $Ansible.Result = @{ 'computer_name' = $env:COMPUTERNAME; 'language_mode' = $languageMode }
+    $Ansible.Changed = $false
+    return
+}
+
+function Get-ErrorText {
+    param ([System.Management.Automation.ErrorRecord]$Record)
+    # A .NET call fails as MethodInvocationException('Exception calling "X" ...'); keep the Windows message.
+    $exception = $Record.Exception
+    $wrapped = $exception -is [System.Management.Automation.MethodInvocationException]
+    if ($wrapped -and $null -ne $exception.InnerException) {
+        $exception = $exception.InnerException
+    }
+    return [string]$exception.Message
+}
 
 function Get-Field {
     param ([object]$Item, [string]$Name)
@@ -81,8 +106,9 @@ function Read-RegistryKey {
         $key = $Parent.OpenSubKey($SubPath, $false)
     }
     catch {
+        # The key exists (its parent lists it) but cannot be opened, e.g. access denied.
         $entry['exists'] = $true
-        $entry['error'] = $_.Exception.Message
+        $entry['error'] = Get-ErrorText -Record $_
         return $entry
     }
     if ($null -eq $key) { return $entry }
@@ -93,7 +119,7 @@ function Read-RegistryKey {
                 $entry['values'][$name] = ConvertTo-SnapshotValue -Key $key -Name $name
             }
             catch {
-                $entry['values'][$name] = @{ 'type' = 'error'; 'value' = $_.Exception.Message }
+                $entry['values'][$name] = @{ 'type' = 'error'; 'value' = (Get-ErrorText -Record $_) }
             }
         }
         if ($Depth -gt 0) {
@@ -103,6 +129,9 @@ function Read-RegistryKey {
                 $entry['subkeys'].Add($child)
             }
         }
+    }
+    catch {
+        $entry['error'] = Get-ErrorText -Record $_
     }
     finally {
         $key.Close()
@@ -117,7 +146,12 @@ $keyResults = New-Object -TypeName System.Collections.Generic.List[object]
 foreach ($request in $Keys) {
     $path = [string](Get-Field -Item $request -Name 'path')
     $depth = [int](Get-Field -Item $request -Name 'depth')
-    $entry = Read-RegistryKey -Parent $hklm -SubPath $path -Depth $depth
+    try {
+        $entry = Read-RegistryKey -Parent $hklm -SubPath $path -Depth $depth
+    }
+    catch {
+        $entry = @{ 'exists' = $true; 'values' = @{}; 'subkeys' = @(); 'error' = (Get-ErrorText -Record $_) }
+    }
     $entry['path'] = $path
     $keyResults.Add($entry)
 }
@@ -127,15 +161,21 @@ foreach ($serviceName in $Services) {
     $name = [string]$serviceName
     $entry = @{}
     $entry['name'] = $name
-    $pattern = [System.Management.Automation.WildcardPattern]::Escape($name)
-    $service = Get-Service -Name $pattern -ErrorAction SilentlyContinue
-    if ($null -eq $service) {
-        $entry['exists'] = $false
-        $entry['state'] = $null
+    $entry['exists'] = $false
+    $entry['state'] = $null
+    try {
+        $pattern = [System.Management.Automation.WildcardPattern]::Escape($name)
+        $service = @(Get-Service -Name $pattern -ErrorAction Stop)
+        if ($service.Length -gt 0) {
+            $entry['exists'] = $true
+            $entry['state'] = ([string]$service[0].Status).ToLowerInvariant()
+        }
     }
-    else {
-        $entry['exists'] = $true
-        $entry['state'] = ([string]@($service)[0].Status).ToLowerInvariant()
+    catch {
+        if ($_.FullyQualifiedErrorId -notlike 'NoServiceFoundForGivenName*') {
+            $entry['exists'] = $null
+            $entry['error'] = Get-ErrorText -Record $_
+        }
     }
     $serviceResults.Add($entry)
 }
@@ -143,24 +183,45 @@ foreach ($serviceName in $Services) {
 $folderResults = New-Object -TypeName System.Collections.Generic.List[object]
 foreach ($request in $Folders) {
     $path = [string](Get-Field -Item $request -Name 'path')
-    $filter = [string](Get-Field -Item $request -Name 'filter')
-    if (-not $filter) { $filter = '*' }
+    # `filter` is one wildcard or a list of them (CertEnroll: *.crl and *.crt only).
+    $filters = @(Get-Field -Item $request -Name 'filter' | Where-Object { $_ } |
+        ForEach-Object { [string]$_ })
+    if ($filters.Length -eq 0) { $filters = @('*') }
     $expanded = [System.Environment]::ExpandEnvironmentVariables($path)
     $entry = @{}
     $entry['path'] = $path
     $entry['expanded_path'] = $expanded
     $entry['files'] = New-Object -TypeName System.Collections.Generic.List[object]
-    $entry['exists'] = [bool](Test-Path -LiteralPath $expanded -PathType Container)
-    if ($entry['exists']) {
-        foreach ($file in @(Get-ChildItem -LiteralPath $expanded -File -Filter $filter)) {
-            $item = @{}
-            $item['name'] = $file.Name
-            $item['size'] = [int64]$file.Length
-            $item['modified'] = $file.LastWriteTimeUtc.ToString(
-                "yyyy-MM-dd'T'HH:mm:ss'Z'", [System.Globalization.CultureInfo]::InvariantCulture)
-            $item['content'] = [Convert]::ToBase64String([System.IO.File]::ReadAllBytes($file.FullName))
-            $entry['files'].Add($item)
+    $entry['exists'] = $false
+    try {
+        $entry['exists'] = [bool](Test-Path -LiteralPath $expanded -PathType Container)
+        if ($entry['exists']) {
+            $seen = @{}
+            foreach ($filter in $filters) {
+                foreach ($file in @(Get-ChildItem -LiteralPath $expanded -File -Filter $filter)) {
+                    if ($seen.ContainsKey($file.Name)) { continue }
+                    $seen[$file.Name] = $true
+                    $item = @{}
+                    $item['name'] = $file.Name
+                    $item['size'] = [int64]$file.Length
+                    $item['modified'] = $file.LastWriteTimeUtc.ToString(
+                        "yyyy-MM-dd'T'HH:mm:ss'Z'", [System.Globalization.CultureInfo]::InvariantCulture)
+                    try {
+                        $bytes = [System.IO.File]::ReadAllBytes($file.FullName)
+                        $item['content'] = [Convert]::ToBase64String($bytes)
+                    }
+                    catch {
+                        # Denied, or held open by another process (CertSvc writing a CRL).
+                        $item['content'] = $null
+                        $item['error'] = Get-ErrorText -Record $_
+                    }
+                    $entry['files'].Add($item)
+                }
+            }
         }
+    }
+    catch {
+        $entry['error'] = Get-ErrorText -Record $_
     }
     $folderResults.Add($entry)
 }
@@ -178,16 +239,22 @@ foreach ($request in $Events) {
     if ($match) { $entry['match'] = $match }
     $entry['counts'] = @{}
     foreach ($id in $ids) { $entry['counts'][[string]$id] = 0 }
-    $logInfo = $null
+    $entry['exists'] = $false
     try {
-        $logInfo = Get-WinEvent -ListLog $log -ErrorAction Stop
+        $null = Get-WinEvent -ListLog $log -ErrorAction Stop
+        $entry['exists'] = $true
     }
     catch {
-        $logInfo = $null
+        # "There is not an event log ... that matches" is a missing log; anything else (access denied)
+        # leaves existence unknown and is reported, never read as "no events".
+        if ($_.FullyQualifiedErrorId -notlike 'NoMatchingLogsFound*') {
+            $entry['exists'] = $null
+            $entry['error'] = Get-ErrorText -Record $_
+        }
     }
-    $entry['exists'] = ($null -ne $logInfo)
     if ($entry['exists'] -and $ids.Count -gt 0) {
         $since = (Get-Date).AddDays(-$days)
+        $needle = $match.ToLowerInvariant()
         # FilterHashtable turns ids into one XPath query; keep each query short.
         for ($start = 0; $start -lt $ids.Count; $start += 20) {
             $end = [Math]::Min($start + 20, $ids.Count) - 1
@@ -195,15 +262,17 @@ foreach ($request in $Events) {
             if ($provider) { $filterTable['ProviderName'] = [string]$provider }
             try {
                 foreach ($record in @(Get-WinEvent -FilterHashtable $filterTable -ErrorAction Stop)) {
-                    # With a match text, count only events whose message contains it (e.g. an error code).
-                    $text = ([string]$record.Message).ToLowerInvariant()
-                    if ($match -and -not $text.Contains($match.ToLowerInvariant())) { continue }
+                    # Render .Message (a message-file lookup per event) only when a match text is asked.
+                    if ($match) {
+                        $text = ([string]$record.Message).ToLowerInvariant()
+                        if (-not $text.Contains($needle)) { continue }
+                    }
                     $entry['counts'][[string]$record.Id] = $entry['counts'][[string]$record.Id] + 1
                 }
             }
             catch {
                 if ($_.FullyQualifiedErrorId -notlike 'NoMatchingEventsFound*') {
-                    $entry['error'] = $_.Exception.Message
+                    $entry['error'] = Get-ErrorText -Record $_
                 }
             }
         }
@@ -213,6 +282,7 @@ foreach ($request in $Events) {
 
 $snapshot = @{}
 $snapshot['computer_name'] = $env:COMPUTERNAME
+$snapshot['language_mode'] = $languageMode
 $snapshot['keys'] = $keyResults
 $snapshot['services'] = $serviceResults
 $snapshot['folders'] = $folderResults

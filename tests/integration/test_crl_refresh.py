@@ -8,6 +8,7 @@ root in its Root store.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,14 @@ INSTALL = "sfb.pki.offline_root_crl : Install the CRL of each root"
 REPORT = "sfb.pki.offline_root_crl : Report the root CRL on this host"
 ROOT_REPORT = "sfb.pki.offline_root_crl : Report the root CRL"
 FAIL = "sfb.pki.offline_root_crl : Fail when the root CRL is about to expire and was not refreshed"
+
+
+def base64_of(path: Path) -> str:
+    """A file's content as base64 DER text (crl_install `content`), from DER or PEM."""
+    data = path.read_bytes()
+    if data.startswith(b"-----"):
+        return "".join(data.decode().strip().splitlines()[1:-1])
+    return base64.b64encode(data).decode()
 
 
 def certutil_calls(lab: SimLab, host: str) -> list[list[str]]:
@@ -129,6 +138,74 @@ def test_check_mode_reports_the_reissue_and_changes_nothing(lab: SimLab) -> None
     assert lab.state("offroot01")["files"] == before["files"]
 
 
+def changes(res: Any) -> dict[str, list[str]]:
+    """Per host, the names of the tasks that reported a change (loop items included), in order."""
+    return {
+        host: [name for name, r in res.task_results(host) if r.get("changed")]
+        for host in ("offroot01", "subca01")
+    }
+
+
+def test_check_mode_lists_the_same_changes_as_the_real_run(lab: SimLab) -> None:
+    check = run(lab, check=True)
+    assert check.rc == 0, check.summary() + check.stdout[-3000:]
+    planned = check.result("offroot01", PUBLISH)["planned"]
+    assert planned["crl_number"] == 5 and planned["replaces"] == lab.thumbprint("root_crl")
+    [would] = check.result("subca01", INSTALL)["results"]
+    assert would["changed"] is True and would["installed"] is True and would["planned"] is True
+    assert would["crl"]["crl_number"] == 5
+    assert "would receive CRL number 5" in check.result("subca01", REPORT)["msg"]
+    assert certutil_calls(lab, "offroot01") == [] and certutil_calls(lab, "subca01") == []
+    assert lab.thumbprint("root_crl") in ca_crls(lab, "subca01")
+
+    real = run(lab)
+    assert real.rc == 0, real.summary()
+    assert changes(check) == changes(real)
+    assert check.changed == real.changed and real.changed["subca01"] > 0
+    [done] = real.result("subca01", INSTALL)["results"]
+    assert done["crl"]["crl_number"] == would["crl"]["crl_number"]
+    published = real.result("offroot01", PUBLISH)["crl"]
+    assert published["crl_number"] == planned["crl_number"]
+    # the planned next update is the real one to within the hour (both are now + 7 calendar months)
+    when = dt.datetime.fromisoformat
+    assert abs(when(published["next_update"]) - when(planned["next_update"])) < dt.timedelta(hours=1)
+
+    # and once refreshed, both report nothing
+    again_check = run(lab, check=True)
+    again = run(lab)
+    assert changes(again_check) == changes(again) == {"offroot01": [], "subca01": []}
+
+
+def test_check_mode_matches_the_real_run_with_cdp_folders_and_ad(lab: SimLab) -> None:
+    extra = {"offline_root_crl_cdp_paths": ["C:\\inetpub\\wwwroot\\pki"], "offline_root_crl_dspublish": True}
+    check = run(lab, check=True, **extra)
+    assert check.rc == 0, check.summary() + check.stdout[-3000:]
+    [would] = check.result("subca01", INSTALL)["results"]
+    assert would["cdp_paths"] == [
+        {
+            "path": "C:\\inetpub\\wwwroot\\pki\\Contoso Offline Root CA.crl",
+            "changed": True,
+            "folder_created": True,
+        }
+    ]
+    assert would["dspublished"] is True and not lab.host("subca01").is_dir("C:\\inetpub\\wwwroot\\pki")
+    real = run(lab, **extra)
+    assert real.rc == 0, real.summary()
+    [done] = real.result("subca01", INSTALL)["results"]
+    assert done["cdp_paths"] == would["cdp_paths"] and done["dspublished"] is True
+    assert changes(check) == changes(real)
+
+
+def test_planned_is_only_for_check_mode(lab: SimLab) -> None:
+    content = base64_of(lab.pki_file("root_crl"))
+    res = install(lab, content=content, planned={"crl_number": 9})
+    assert res["failed"] is True and res["msg"].startswith("planned:") and "check mode" in res["msg"]
+    older = lab.adhoc(
+        "subca01", "sfb.pki.crl_install", {"content": content, "planned": {"crl_number": 4}}, check=True
+    )
+    assert older["changed"] is False and "planned" not in older
+
+
 def test_root_unreachable_fails_clearly_and_reports_days_left(lab: SimLab) -> None:
     lab.inject_fault("offroot01", "win_powershell", kind="unreachable")
     res = run(lab)
@@ -229,7 +306,11 @@ def test_cdp_copy_and_ad_publish_are_idempotent(lab: SimLab, tmp_path: Path) -> 
     first = install(lab, **args)
     assert first["changed"] is True and first["dspublished"] is True, first
     assert first["cdp_paths"] == [
-        {"path": "C:\\inetpub\\wwwroot\\pki\\Contoso Offline Root CA.crl", "changed": True}
+        {
+            "path": "C:\\inetpub\\wwwroot\\pki\\Contoso Offline Root CA.crl",
+            "changed": True,
+            "folder_created": False,
+        }
     ]
     assert (
         lab.host("subca01").file("C:\\inetpub\\wwwroot\\pki\\Contoso Offline Root CA.crl")["content"]
@@ -240,6 +321,42 @@ def test_cdp_copy_and_ad_publish_are_idempotent(lab: SimLab, tmp_path: Path) -> 
     second = install(lab, **args)
     assert second["changed"] is False and second["dspublished"] is False
     assert certutil_calls(lab, "subca01") == []
+
+
+def test_missing_cdp_folder_is_created_and_check_mode_says_so(lab: SimLab, tmp_path: Path) -> None:
+    crl = make_crl(lab, tmp_path / "root.crl", 8)
+    folder = "C:\\inetpub\\wwwroot\\pki"
+    dest = folder + "\\Contoso Offline Root CA.crl"
+    args = {"src": str(crl), "cdp_paths": [folder]}
+    assert not lab.host("subca01").is_dir(folder)
+    planned = lab.adhoc("subca01", "sfb.pki.crl_install", args, check=True)
+    assert planned.get("failed") is not True, planned
+    assert planned["changed"] is True and planned["installed"] is True
+    assert planned["cdp_paths"] == [{"path": dest, "changed": True, "folder_created": True}]
+    assert not lab.host("subca01").is_dir(folder) and certutil_calls(lab, "subca01") == []
+    lab.clear_calls()
+    done = install(lab, **args)
+    assert done.get("failed") is not True, done
+    assert done["cdp_paths"] == planned["cdp_paths"] and done["installed"] is True
+    assert lab.host("subca01").file(dest)["content"] == crl.read_bytes()
+    assert [c["args"] for c in lab.calls("subca01", "win_file")][-1] == {"path": folder, "state": "directory"}
+    again = install(lab, **args)
+    assert again["changed"] is False
+    assert again["cdp_paths"] == [{"path": dest, "changed": False, "folder_created": False}]
+
+
+def test_missing_cdp_folder_is_refused_before_any_write_when_asked(lab: SimLab, tmp_path: Path) -> None:
+    crl = make_crl(lab, tmp_path / "root.crl", 8)
+    args = {"src": str(crl), "cdp_paths": ["C:\\inetpub\\wwwroot\\pki"], "create_cdp_folders": False}
+    before = ca_crls(lab, "subca01")
+    for check in (True, False):
+        lab.clear_calls()
+        res = lab.adhoc("subca01", "sfb.pki.crl_install", args, check=check)
+        assert res["failed"] is True and res["changed"] is False
+        assert "cdp_paths" in res["msg"] and "C:\\inetpub\\wwwroot\\pki" in res["msg"]
+        assert "create_cdp_folders" in res["msg"]
+        assert [c["module"] for c in lab.calls("subca01")] == ["win_powershell"]
+    assert ca_crls(lab, "subca01") == before
 
 
 def test_reissued_crl_signed_by_another_key_is_not_distributed(lab: SimLab) -> None:

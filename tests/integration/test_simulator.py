@@ -206,6 +206,19 @@ def test_certutil_addstore_dspublish_and_unknown_commands(lab: SimLab) -> None:
     assert offline["failed"] and offline["rc"] != 0
 
 
+def test_win_copy_to_a_missing_folder_behaves_like_the_real_action(lab: SimLab) -> None:
+    copy = "ansible.windows.win_copy"
+    src = str(lab.pki_file("root_crl"))
+    file_dest = {"src": src, "dest": "C:\\pki\\cdp\\root.crl"}
+    (planned,) = lab.tasks("subca01", [(copy, file_dest)], check=True)
+    assert planned["changed"] is True and not planned.get("failed"), planned
+    assert not lab.host("subca01").is_dir("C:\\pki\\cdp")
+    (real,) = lab.tasks("subca01", [(copy, file_dest)])
+    assert real["failed"] and "Destination directory 'C:\\pki\\cdp' does not exist" in real["msg"]
+    (into,) = lab.tasks("subca01", [(copy, {"src": src, "dest": "C:\\pki\\cdp\\"})])
+    assert into["changed"] is True and lab.host("subca01").file("C:\\pki\\cdp\\" + Path(src).name)
+
+
 def test_msiexec_repair_follows_seed_003(lab: SimLab) -> None:
     cmd = "ansible.windows.win_command"
     code = "{5E0D6C7B-1A8F-4C27-9B61-2F3A7C5E9D10}"
@@ -320,3 +333,18 @@ def test_state_file_round_trips(lab: SimLab, tmp_path: Path) -> None:
     assert sim_host.dump_yaml(again.to_data()) == sim_host.dump_yaml(model.to_data())
     with pytest.raises(sim_host.SimError, match="unknown state section"):
         sim_host.Host(str(hand), {"service": {}})  # a misspelled section is an error, not an empty host
+    faults = {
+        "name": "hand",
+        "access_denied": {"keys": ["HKLM\\SOFTWARE\\Contoso"], "event_logs": ["Security"]},
+        "locked_files": ["C:\\Windows\\Temp\\a.txt"],
+        "language_mode": "ConstrainedLanguage",
+    }
+    denied = sim_host.Host(str(hand), faults)
+    assert denied.denied("keys", "hklm\\software\\CONTOSO") and not denied.denied("keys", "HKLM\\SOFTWARE")
+    assert denied.denied("event_logs", "security") and denied.locked("c:\\windows\\temp\\A.txt")
+    again = sim_host.Host(str(hand), denied.to_data())
+    assert {k: again.to_data()[k] for k in faults} == faults
+    with pytest.raises(sim_host.SimError, match="access_denied takes"):
+        sim_host.Host(str(hand), {"access_denied": {"key": ["x"]}})
+    with pytest.raises(sim_host.SimError, match="language_mode"):
+        sim_host.Host(str(hand), {"language_mode": "Constrained"})

@@ -64,7 +64,7 @@ def test_request_reads_config_and_certenroll():
     ca.request({}, req)
     params = req.parameters()
     assert {"path": ca.CONFIG_KEY, "depth": 1} in params["Keys"]
-    assert params["Folders"] == [{"path": ca.CERTENROLL, "filter": "*"}]
+    assert params["Folders"] == [{"path": ca.CERTENROLL, "filter": ["*.crl", "*.crt"]}]
 
 
 def test_bad_option_is_named():
@@ -304,3 +304,28 @@ def test_named_ca_must_exist(root):
     assert missing.present is True and missing.config is None
     # without a name the active CA is used, and a lone CA subkey stands in for a stale Active value
     assert ca.ca_state(snapshot([], active="Renamed CA")).config is not None
+
+
+# -- check mode across the CRL cycle: the CRL certutil -crl would publish ---------------------------
+def test_next_update_counts_calendar_months_years_and_the_default_week() -> None:
+    start = NOW.replace(month=1, day=31)
+    assert ca.next_update_after(start, "Months", 1).date().isoformat() == f"{start.year}-02-28"
+    assert ca.next_update_after(start, "Years", 2).year == start.year + 2
+    assert ca.next_update_after(start, "Days", 3) == start + timedelta(days=3)
+    assert ca.next_update_after(start, None, None) == start + timedelta(weeks=1)  # AD CS default
+    assert ca.next_update_after(start, "Fortnights", 0) == start + timedelta(weeks=1)
+
+
+def test_planned_crl_is_the_current_number_plus_one(root):
+    crt = ("OFFROOT01_Contoso Root CA.crt", root.der)
+    state = ca.ca_state(snapshot([crt, ("Contoso Root CA.crl", make_crl(root, number=4))]))
+    planned = ca.planned_crl(state, NOW, 30)
+    assert planned["planned"] is True and planned["crl_number"] == 5
+    assert planned["issuer"] == "CN=Contoso Root CA"
+    assert planned["replaces"] == state.current.thumbprint
+    assert planned["this_update"].startswith(NOW.date().isoformat())
+    assert 210 <= planned["days_left"] <= 215  # 7 calendar months (CRLPeriod Months x 7)
+    without_number = ca.planned_crl(
+        ca.ca_state(snapshot([crt, ("x.crl", make_crl(root, number=None))])), NOW, 30
+    )
+    assert without_number["crl_number"] is None

@@ -160,4 +160,5 @@ def test_snapshot_script_applies_and_echoes_match() -> None:
 
     assert "Get-Field -Item $request -Name 'match'" in SNAPSHOT_SCRIPT
     assert "$entry['match'] = $match" in SNAPSHOT_SCRIPT
-    assert ".Contains($match.ToLowerInvariant())" in SNAPSHOT_SCRIPT
+    assert "$needle = $match.ToLowerInvariant()" in SNAPSHOT_SCRIPT
+    assert ".Contains($needle)" in SNAPSHOT_SCRIPT

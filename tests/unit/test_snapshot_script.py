@@ -92,3 +92,102 @@ def test_no_string_interpolation_of_inputs() -> None:
     # Inputs are used as data only: no script text is built from them.
     assert "ScriptBlock]::Create" not in SNAPSHOT_SCRIPT
     assert "& $" not in SNAPSHOT_SCRIPT
+
+
+# -- Windows PowerShell 5.1, and degrading instead of failing (tree-sitter-powershell parses the text) --
+def _tree():  # type: ignore[no-untyped-def]
+    tree_sitter = pytest.importorskip("tree_sitter")
+    grammar = pytest.importorskip("tree_sitter_powershell")
+    parser = tree_sitter.Parser(tree_sitter.Language(grammar.language()))
+    return parser.parse(SNAPSHOT_SCRIPT.encode("utf-8"))
+
+
+def _nodes(node, kind: str):  # type: ignore[no-untyped-def]
+    if node.type == kind:
+        yield node
+    for child in node.children:
+        yield from _nodes(child, kind)
+
+
+def _text(node) -> str:  # type: ignore[no-untyped-def]
+    return SNAPSHOT_SCRIPT.encode("utf-8")[node.start_byte : node.end_byte].decode("utf-8")
+
+
+def _inside_try_body(node) -> bool:  # type: ignore[no-untyped-def]
+    """Whether a node sits in the `try { }` block of a try statement (not in its catch)."""
+    child, parent = node, node.parent
+    while parent is not None:
+        if parent.type == "try_statement" and child.type == "statement_block":
+            return True
+        child, parent = parent, parent.parent
+    return False
+
+
+def test_script_parses_as_powershell() -> None:
+    tree = _tree()
+    assert not tree.root_node.has_error
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [r"\?\?", r"\?\.", r"&&", r"\|\|", r"\s\?\s[^:\n]+\s:\s", r"\bclean\s*\{", r"-Parallel\b"],
+)
+def test_no_powershell_7_only_syntax(pattern: str) -> None:
+    # ??, ?., ternary and pipeline chain operators are PowerShell 7; Windows Server runs 5.1.
+    code = "\n".join(_code_lines())
+    assert not re.search(pattern, code), pattern
+
+
+def test_every_read_that_can_be_denied_is_caught() -> None:
+    tree = _tree()
+    risky_members = {"ReadAllBytes", "OpenSubKey", "GetValueNames", "GetSubKeyNames", "OpenBaseKey"}
+    risky_commands = {"get-childitem", "get-winevent", "get-service", "test-path"}
+    found = []
+    for node in _nodes(tree.root_node, "invokation_expression"):
+        member = next((c for c in node.children if c.type == "member_name"), None)
+        if member is not None and _text(member) in risky_members:
+            found.append((_text(member), _inside_try_body(node)))
+    for node in _nodes(tree.root_node, "command"):
+        name = next((c for c in node.children if c.type == "command_name"), None)
+        if name is not None and _text(name).lower() in risky_commands:
+            found.append((_text(name), _inside_try_body(node)))
+    names = {n for n, _ok in found}
+    assert {"ReadAllBytes", "OpenSubKey", "GetValueNames", "Get-ChildItem", "Get-WinEvent"} <= names
+    # OpenBaseKey of HKLM itself is the only .NET call allowed to fail the read (no registry at all)
+    assert [n for n, ok in found if not ok and n != "OpenBaseKey"] == []
+
+
+def _innermost_try(node):  # type: ignore[no-untyped-def]
+    parent = node.parent
+    while parent is not None and parent.type != "try_statement":
+        parent = parent.parent
+    return parent
+
+
+def test_one_unreadable_file_does_not_hide_the_others() -> None:
+    # the try around a file read is per file, inside the loop over the files
+    tree = _tree()
+    [read] = [n for n in _nodes(tree.root_node, "invokation_expression") if "ReadAllBytes" in _text(n)]
+    assert "foreach" not in _text(_innermost_try(read))
+
+
+def test_constrained_language_returns_a_marker_before_any_dotnet_call() -> None:
+    code = "\n".join(_code_lines())
+    check = code.index("$ExecutionContext.SessionState.LanguageMode")
+    first_dotnet = min(code.index(t) for t in ("[Microsoft.Win32.RegistryKey]::", "[System.IO.File]::"))
+    assert check < first_dotnet
+    block = code[check : code.index("function Get-ErrorText")]
+    assert "'language_mode' = $languageMode" in block and "return" in block and "throw" not in block
+
+
+def test_event_messages_are_rendered_only_for_a_match() -> None:
+    tree = _tree()
+    uses = [n for n in _nodes(tree.root_node, "member_access") if _text(n).endswith("$record.Message")]
+    assert uses, "the script no longer reads the event's .Message"
+    for node in uses:
+        parent, guarded = node.parent, False
+        while parent is not None and not guarded:
+            if parent.type == "if_statement" and _text(parent).startswith("if ($match)"):
+                guarded = True
+            parent = parent.parent
+        assert guarded, _text(node)

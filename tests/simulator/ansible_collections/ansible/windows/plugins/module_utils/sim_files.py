@@ -40,12 +40,33 @@ def copy(module: Any, host: sim_host.Host) -> dict[str, Any]:
         with open(src, "rb") as handle:
             data = handle.read()
         basename = params.get("_original_basename") or os.path.basename(src)
-    if dest.endswith("\\") or host.is_dir(dest):
+    into_folder = str(params["dest"]).endswith(("\\", "/")) or host.is_dir(dest)
+    if into_folder:
         dest = dest.rstrip("\\") + "\\" + basename
     parent = dest.rsplit("\\", 1)[0]
-    if not host.is_dir(parent):
-        module.fail_json(msg=f"Destination directory '{parent}' does not exist")
     existing = host.file(dest)
+    if not host.is_dir(parent):
+        if module.check_mode and not params.get("remote_src"):
+            # The real action (ansible.windows 3.3 plugins/action/win_copy.py, run()) first calls the
+            # module with _copy_mode=query, which lists a file whose path does not exist as to be copied
+            # (win_copy.ps1, `if ($copy_mode -eq "query")`: Test-Path on the missing file is false);
+            # _copy_single_file() then returns dict(changed=True) in check mode without another module
+            # call. So check mode reports `changed` for a missing destination folder; only the real run
+            # fails (below).
+            return {
+                "changed": True,
+                "dest": dest,
+                "checksum": _checksum(data),
+                "size": len(data),
+                "operation": "file_copy",
+                "original_basename": basename,
+            }
+        if not into_folder:
+            # win_copy.ps1 `_copy_mode -eq "single"`: a dest that names the file itself must have its
+            # parent; "Destination directory '$parent_dir' does not exist".
+            module.fail_json(msg=f"Destination directory '{parent}' does not exist")
+        # ... while a dest folder given with a trailing backslash is created (New-Item -ItemType Directory).
+        host.mkdir(parent)
     result: dict[str, Any] = {
         "changed": False,
         "dest": dest,

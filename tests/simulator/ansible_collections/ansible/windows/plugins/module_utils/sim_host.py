@@ -114,8 +114,15 @@ STATE_KEYS = frozenset(
         "ca",
         "event_logs",
         "events",
+        "access_denied",
+        "locked_files",
+        "language_mode",
     )
 )
+
+# What the connecting account may not read (docs/testing.md, "The state file"); only the snapshot reads.
+ACCESS_DENIED_KINDS = ("keys", "folders", "files", "event_logs")
+LANGUAGE_MODES = ("FullLanguage", "ConstrainedLanguage", "RestrictedLanguage", "NoLanguage")
 
 
 class SimError(Exception):
@@ -399,6 +406,17 @@ class Host:
         self.event_logs: list[str] = list(data.get("event_logs") or ["Application", "System", "Security"])
         self.events: list[dict[str, Any]] = []
         self.faults: list[dict[str, Any]] = [dict(f) for f in data.get("faults") or []]
+        denied = dict(data.get("access_denied") or {})
+        unknown_kinds = sorted(set(denied) - set(ACCESS_DENIED_KINDS))
+        if unknown_kinds:
+            raise SimError(
+                f"{path}: access_denied takes {', '.join(ACCESS_DENIED_KINDS)}, not {unknown_kinds}"
+            )
+        self.access_denied: dict[str, list[str]] = {k: [str(p) for p in denied[k] or []] for k in denied}
+        self.locked_files: list[str] = [str(p) for p in data.get("locked_files") or []]
+        self.language_mode: str = str(data.get("language_mode") or "FullLanguage")
+        if self.language_mode not in LANGUAGE_MODES:
+            raise SimError(f"{path}: language_mode must be one of {', '.join(LANGUAGE_MODES)}")
         self.extra: dict[str, Any] = {
             k: v for k, v in data.items() if k in ("description", "sfb_role", "notes")
         }
@@ -562,6 +580,21 @@ class Host:
             if fnmatch.fnmatch(str(f["path"]).rsplit("\\", 1)[-1].lower(), (pattern or "*").lower())
         ]
 
+    def denied(self, kind: str, path: str) -> bool:
+        """Whether the connecting account may not read this key, folder, file or event log."""
+        if kind == "keys":
+            want = norm_key(path).lower()
+            return any(norm_key(p).lower() == want for p in self.access_denied.get(kind, []))
+        if kind == "event_logs":
+            return any(p.lower() == path.lower() for p in self.access_denied.get(kind, []))
+        want = self.expand(path).lower()
+        return any(self.expand(p).lower() == want for p in self.access_denied.get(kind, []))
+
+    def locked(self, path: str) -> bool:
+        """Whether another process holds the file open without sharing it for reading."""
+        want = self.expand(path).lower()
+        return any(self.expand(p).lower() == want for p in self.locked_files)
+
     # services -----------------------------------------------------------------------------
     def service(self, name: str) -> dict[str, Any] | None:
         """A service entry by case-insensitive name."""
@@ -706,6 +739,12 @@ class Host:
             data["products"] = self.products
         if self.ca:
             data["ca"] = self.ca
+        if self.access_denied:
+            data["access_denied"] = self.access_denied
+        if self.locked_files:
+            data["locked_files"] = self.locked_files
+        if self.language_mode != "FullLanguage":
+            data["language_mode"] = self.language_mode
         data["event_logs"] = self.event_logs
         data["events"] = [
             {**{k: v for k, v in e.items() if k != "time"}, "time": iso(e["time"])}

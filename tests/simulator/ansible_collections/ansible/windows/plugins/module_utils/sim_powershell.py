@@ -52,12 +52,31 @@ def _value(item: dict[str, Any]) -> dict[str, Any]:
     return {"type": vtype, "value": value}
 
 
+# The Windows messages the snapshot script keeps (Get-ErrorText: the .NET exception message of the call).
+# RegistryKey.OpenSubKey on a key whose ACL denies the account: SecurityException, "Requested registry
+# access is not allowed." (.NET Framework resource Security_RegistryPermission).
+DENIED_KEY = "Requested registry access is not allowed."
+# Get-ChildItem / File.ReadAllBytes on a denied path: UnauthorizedAccessException
+# (.NET UnauthorizedAccess_IODenied_Path, from ERROR_ACCESS_DENIED).
+DENIED_PATH = "Access to the path '{0}' is denied."
+# File.ReadAllBytes on a file another process holds open without read sharing (CertSvc writing a CRL):
+# IOException from ERROR_SHARING_VIOLATION (0x80070020), .NET IO.IO_SharingViolation_File.
+LOCKED_FILE = "The process cannot access the file '{0}' because it is being used by another process."
+# Get-WinEvent -ListLog on a log whose channel access denies the account: EventLogException carrying
+# ERROR_ACCESS_DENIED, shown as UnauthorizedAccessException's message.
+DENIED_LOG = "Attempted to perform an unauthorized operation."
+
+
 def _key(host: sim_host.Host, path: str, depth: int, name: str | None) -> dict[str, Any]:
     reg = host.registry
     full = "HKLM\\" + path.strip("\\")
     entry: dict[str, Any] = {"name": name} if name is not None else {"path": path}
     if not reg.exists(full):
         entry.update({"exists": False, "values": {}, "subkeys": []})
+        return entry
+    if host.denied("keys", full):
+        # the script's Read-RegistryKey: OpenSubKey throws, the key exists but nothing under it is read
+        entry.update({"exists": True, "values": {}, "subkeys": [], "error": DENIED_KEY})
         return entry
     entry["exists"] = True
     entry["values"] = {n: _value(v) for n, v in reg.values(full).items()}
@@ -102,7 +121,12 @@ def snapshot(host: sim_host.Host, parameters: dict[str, Any]) -> dict[str, Any]:
         isinstance(events, list) and all(isinstance(e, dict) and "log" in e and "ids" in e for e in events),
         "Events is a list of {log, provider, ids, days}",
     )
-    result: dict[str, Any] = {"computer_name": host.computer_name}
+    if host.language_mode != "FullLanguage":
+        # The script's first check (`$ExecutionContext.SessionState.LanguageMode`): under WDAC/AppLocker the
+        # real win_powershell runs it in ConstrainedLanguage (win_powershell.ps1, `$isWDACEnabled`), where
+        # every .NET call would fail, so it returns only the marker.
+        return {"computer_name": host.computer_name, "language_mode": host.language_mode}
+    result: dict[str, Any] = {"computer_name": host.computer_name, "language_mode": "FullLanguage"}
     result["keys"] = []
     for item in keys:
         path = str(item["path"])
@@ -124,15 +148,31 @@ def snapshot(host: sim_host.Host, parameters: dict[str, Any]) -> dict[str, Any]:
             "exists": host.is_dir(expanded),
             "files": [],
         }
-        for f in host.glob_dir(expanded, str(item.get("filter") or "*")):
-            entry["files"].append(
-                {
-                    "name": str(f["path"]).rsplit("\\", 1)[-1],
+        if entry["exists"] and host.denied("folders", expanded):
+            # Test-Path sees the folder, Get-ChildItem cannot list it
+            entry["error"] = DENIED_PATH.format(expanded)
+            result["folders"].append(entry)
+            continue
+        raw_filter = item.get("filter") or "*"
+        filters = [str(p) for p in raw_filter] if isinstance(raw_filter, list) else [str(raw_filter)]
+        seen: set[str] = set()
+        for pattern in filters:
+            for f in host.glob_dir(expanded, pattern):
+                name = str(f["path"]).rsplit("\\", 1)[-1]
+                if name in seen:
+                    continue
+                seen.add(name)
+                found: dict[str, Any] = {
+                    "name": name,
                     "size": len(f["content"]),
                     "modified": sim_host.iso(f["modified"]),
                     "content": base64.b64encode(f["content"]).decode("ascii"),
                 }
-            )
+                if host.denied("files", f["path"]):
+                    found.update(content=None, error=DENIED_PATH.format(f["path"]))
+                elif host.locked(f["path"]):
+                    found.update(content=None, error=LOCKED_FILE.format(f["path"]))
+                entry["files"].append(found)
         result["folders"].append(entry)
     result["events"] = []
     now = sim_host.now_utc()
@@ -156,6 +196,9 @@ def snapshot(host: sim_host.Host, parameters: dict[str, Any]) -> dict[str, Any]:
         entry = {"log": log, "provider": provider, "exists": log.lower() in logs, "counts": counts}
         if match:
             entry["match"] = match
+        if entry["exists"] and host.denied("event_logs", log):
+            # -ListLog fails: existence unknown, nothing counted, the error kept (never "0 events")
+            entry.update(exists=None, counts={str(i): 0 for i in ids}, error=DENIED_LOG)
         result["events"].append(entry)
     return result
 
