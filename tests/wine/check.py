@@ -5,8 +5,8 @@ judges the blobs this collection writes, and the collection's codec decodes the 
 
     python tests/wine/check.py --exe .build/wine/certstore.exe [--work .build/wine] [--lab DIR]
 
-1. Runs the lab estate as `make lab` does (tests/simulator/lab.py: audit, site, CRL refresh, audit),
-   unless --lab names an estate that has already run.
+1. Runs the lab estate as `make lab` does (tests/simulator/lab.py), its phases that write: site and CRL
+   refresh (the audits only read); or takes --lab, an estate that has already run.
 2. Collects every certificate and CRL blob: the `Blob` values under `...\\Certificates\\<SHA-1>` and
    `...\\CRLs\\<SHA-1>` of every host state file, the blobs of the certificate backups the run made
    (`backups/**/*.json`, imported at the registry key they were taken from), the committed vectors
@@ -769,22 +769,28 @@ def check_written(wine: Wine, adds: list[Addition], report: Report) -> None:
 # --- main ------------------------------------------------------------------------------------------------
 
 
+# The phases of `make lab` (tests/simulator/lab.py) that write to the hosts; its two audits only read.
+WRITING_PLAYBOOKS = ("playbooks/site.yml", "playbooks/crl_refresh.yml")
+
+
 def run_lab(out: Path) -> Path:
-    """Run the lab estate as `make lab` does into `out`."""
-    env = dict(os.environ)
-    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
-    proc = subprocess.run(
-        [sys.executable, str(REPO / "tests" / "simulator" / "lab.py"), "--out", str(out)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    if proc.returncode != 0:
-        raise CheckFailed(
-            f"the lab run failed (rc {proc.returncode}):\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}"
+    """Build the lab estate into `out` and run the writing phases of `make lab`, with its extra vars."""
+    lab = simlab.SimLab.build(out, "lab")
+    for playbook in WRITING_PLAYBOOKS:
+        if not (REPO / playbook).exists():
+            continue
+        res = lab.run(
+            playbook,
+            extra_vars={
+                "audit_report_dir": str(out / "reports"),
+                "root_store_backup_dir": str(out / "backups"),
+                "offline_root_crl_controller_dir": str(out / "crl"),
+            },
         )
+        if res.rc != 0:
+            raise CheckFailed(
+                f"the lab run of {playbook} failed (rc {res.rc}):\n{res.summary()}\n{res.stderr[-2000:]}"
+            )
     return out
 
 
