@@ -1,7 +1,14 @@
 # sfb.pki developer entry points. Every target sets itself up from a fresh clone:
-# it creates $(VENV) and installs requirements-dev.txt (Python 3.11 + pip is all it needs).
+# it creates $(VENV) and installs requirements-dev.txt (Python 3.11, 3.12 or 3.13 + pip is all it needs).
 SHELL := /bin/bash
-PYTHON ?= python3.11
+# The first of python3.11, python3.12, python3.13, python3 whose version is 3.11 to 3.13; PYTHON=... picks
+# another. CI (.ci/run) sets PYTHON to a 3.11.
+PYTHON_CANDIDATES := python3.11 python3.12 python3.13 python3
+ifeq ($(origin PYTHON),undefined)
+PYTHON := $(shell for p in $(PYTHON_CANDIDATES); do command -v $$p >/dev/null 2>&1 \
+	&& $$p -c 'import sys; sys.exit(not (3, 11) <= sys.version_info[:2] <= (3, 13))' 2>/dev/null \
+	&& { echo $$p; break; }; done)
+endif
 VENV ?= .venv
 BUILD ?= .build
 BIN := $(VENV)/bin
@@ -22,7 +29,13 @@ TARBALL = $(DIST)/sfb-pki-$(GALAXY_VERSION).tar.gz
 SANITY_ROOT ?= $(or $(TMPDIR),/tmp)/sfb-pki-sanity-$(shell printf %s "$(CURDIR)" | cksum | cut -d' ' -f1)
 SANITY_COLL := $(SANITY_ROOT)/ansible_collections/sfb/pki
 INSTALLED := $(abspath $(BUILD))/installed
-GET_PIP := $(HOME)/.ansible/test/cache/get_pip_24_2.py
+# ansible-test runs sanity with the venv's own Python version (3.11 in CI).
+SANITY_PYTHON ?= $(shell $(BIN)/python -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null || echo 3.11)
+# ansible-test keeps its cache and sanity virtualenvs under ~/.ansible/test; it gets a private home in
+# .build (kept between runs) so the user's home is never written. pip still reads the user's pip.conf.
+SANITY_HOME ?= $(abspath $(BUILD))/sanity-home
+GET_PIP := $(SANITY_HOME)/.ansible/test/cache/get_pip_24_2.py
+PIP_CONF := $(firstword $(PIP_CONFIG_FILE) $(wildcard $(or $(XDG_CONFIG_HOME),$(HOME)/.config)/pip/pip.conf $(HOME)/.pip/pip.conf))
 EE_CONTEXT := $(abspath $(BUILD))/ee
 # Collections the lab loads sfb.pki from; `make package` points it at the installed tarball.
 SFB_COLLECTIONS_PATH ?= $(COLLECTIONS)
@@ -42,6 +55,7 @@ help:
 	@echo "make windows-floor  - check galaxy.yml's ansible.windows floor against the modules and options used"
 
 $(STAMP): requirements-dev.txt
+	@test -n "$(PYTHON)" || { echo "need Python 3.11, 3.12 or 3.13: none of $(PYTHON_CANDIDATES) is one; set PYTHON=/path/to/python"; exit 1; }
 	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON)"; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
@@ -114,8 +128,9 @@ sanity: $(STAMP)
 	$(BIN)/python .ci/build_ignore.py galaxy.yml > $(SANITY_ROOT)/excludes
 	if command -v rsync >/dev/null; then rsync -a --exclude-from=$(SANITY_ROOT)/excludes ./ $(SANITY_COLL)/; \
 	else $(BIN)/python .ci/build_ignore.py galaxy.yml . $(SANITY_COLL); fi
-	cd $(SANITY_COLL) && PATH=$(abspath $(BIN)):$$PATH ansible-test sanity --python 3.11 --color no \
-		--truncate 0 $(SANITY_ARGS)
+	cd $(SANITY_COLL) && PATH=$(abspath $(BIN)):$$PATH HOME=$(SANITY_HOME) XDG_CACHE_HOME=$(SANITY_HOME)/.cache \
+		XDG_CONFIG_HOME=$(SANITY_HOME)/.config $(if $(PIP_CONF),PIP_CONFIG_FILE=$(PIP_CONF)) \
+		ansible-test sanity --python $(SANITY_PYTHON) --color no --truncate 0 $(SANITY_ARGS)
 
 # ansible-lint puts its cache dir (ANSIBLE_HOME) first on the collections path; a private one keeps a
 # stray sfb.pki in ~/.ansible/collections from shadowing the worktree.

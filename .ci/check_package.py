@@ -10,7 +10,18 @@ import sys
 import tarfile
 
 # Paths (globs) every release must contain.
-REQUIRED = ["MANIFEST.json", "FILES.json", "README.md", "meta/runtime.yml", "plugins/module_utils/_blob.py"]
+REQUIRED = [
+    "MANIFEST.json",
+    "FILES.json",
+    "README.md",
+    "LICENSE",
+    "meta/runtime.yml",
+    "meta/execution-environment.yml",
+    "requirements.txt",
+    "bindep.txt",
+    "plugins/module_utils/_blob.py",
+    "plugins/module_utils/report.html.j2",
+]
 # Paths (globs) that must never ship: build output, caches, developer state, lab output.
 FORBIDDEN = [
     ".venv/*",
@@ -25,6 +36,13 @@ FORBIDDEN = [
     "backups/*",
     "reports/*",
     "execution-environment.yml",
+    "Makefile",
+    "pyproject.toml",
+    "requirements-dev.txt",
+    "tests/simulator/*",
+    "tests/unit/*",
+    # anything that could shadow another collection when a path below this one is searched
+    "*ansible_collections/*",
 ]
 
 

@@ -10,6 +10,7 @@ Usage: windows_floor.py [REPO]          exit 1 when galaxy.yml's floor differs f
 
 import ast
 import importlib.util
+import json
 import re
 import sys
 from pathlib import Path
@@ -18,6 +19,18 @@ import yaml
 
 PREFIX = "ansible.windows."
 BASELINE = "1.0.0"  # modules and options older than the collection itself carry no version_added
+
+
+def installed_version(collection: str) -> str | None:
+    """The installed version of a collection (its MANIFEST.json), None when it is not installed."""
+    namespace, name = collection.split(".")
+    spec = importlib.util.find_spec(f"ansible_collections.{namespace}.{name}")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    manifest = Path(next(iter(spec.submodule_search_locations))) / "MANIFEST.json"
+    if not manifest.is_file():
+        return None
+    return str(json.loads(manifest.read_text(encoding="utf-8"))["collection_info"]["version"])
 
 
 def vkey(version: str) -> tuple[int, ...]:
@@ -120,9 +133,16 @@ def main() -> int:
     print(f"modules used: {', '.join(sorted(docs)) or 'none'}")
     print(f"lowest ansible.windows with everything used: {floor} (set by {reason})")
     print(f"galaxy.yml declares: {declared}")
-    match = re.fullmatch(r">=\s*([\d.]+)", declared.strip())
+    # A floor and an upper bound below the next major version: ">=1.11.0,<4.0.0".
+    match = re.fullmatch(r">=\s*([\d.]+)\s*,\s*<\s*([\d.]+)", declared.strip())
     if not match or vkey(match.group(1)) != vkey(floor):
-        print(f"galaxy.yml: set dependencies['ansible.windows'] to '>={floor}'", file=sys.stderr)
+        print(
+            f"galaxy.yml: set dependencies['ansible.windows'] to '>={floor},<NEXT_MAJOR.0.0'", file=sys.stderr
+        )
+        return 1
+    tested = installed_version("ansible.windows")
+    if tested and not vkey(tested) < vkey(match.group(2)):
+        print(f"galaxy.yml: the upper bound {match.group(2)} excludes the tested {tested}", file=sys.stderr)
         return 1
     return 0
 

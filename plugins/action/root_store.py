@@ -12,6 +12,7 @@ from typing import Any
 
 from ansible.errors import AnsibleError
 
+from ansible_collections.sfb.pki.plugins.module_utils import _provenance
 from ansible_collections.sfb.pki.plugins.module_utils import _section_certificates as certificates
 from ansible_collections.sfb.pki.plugins.module_utils._errors import PkiInputError
 from ansible_collections.sfb.pki.plugins.module_utils._rootplan import (
@@ -25,6 +26,9 @@ from ansible_collections.sfb.pki.plugins.module_utils._snapshot import SnapshotR
 from ansible_collections.sfb.pki.plugins.module_utils._stores import HIVE
 from ansible_collections.sfb.pki.plugins.modules.root_store import DOCUMENTATION
 from ansible_collections.sfb.pki.plugins.plugin_utils._action import PkiAction, PkiActionError, reg_binary
+
+# The controller folder for backups when backup_dir is not given (docs/root_store.md).
+DEFAULT_BACKUP_DIR = "~/.local/share/sfb.pki/backups"
 
 
 class ActionModule(PkiAction):
@@ -53,9 +57,9 @@ class ActionModule(PkiAction):
         return out
 
     def _backup_dir(self, args: dict[str, Any], task_vars: dict[str, Any]) -> str:
-        base = args.get("backup_dir") or os.path.join(
-            str(task_vars.get("playbook_dir") or os.getcwd()), "pki_backups"
-        )
+        # Never under playbook_dir: that is inside the installed collection when the playbooks are
+        # imported as sfb.pki.site, where a reinstall deletes them or the folder is read-only.
+        base = args.get("backup_dir") or os.path.expanduser(DEFAULT_BACKUP_DIR)
         return os.path.join(base, self.host_name(task_vars))
 
     def _backup(
@@ -91,24 +95,30 @@ class ActionModule(PkiAction):
     def run_pki(self, args: dict[str, Any], task_vars: dict[str, Any]) -> dict[str, Any]:
         """Validate input, snapshot, plan, then add before remove."""
         desired = desired_roots(self._root_inputs(args["roots"]))
+        declared = [d.cert.thumbprint for d in desired if d.state == "present"]
+        declared += sorted(_provenance.declared_thumbprints(args.get("provenance_declared_roots")))
         req = SnapshotRequest()
         certificates.request(args, req)
+        _provenance.request(req)
         snap = self.read_snapshot(req, task_vars, reuse=args.get("snapshot"))
         inv = certificates.read_inventory(snap)
         now = datetime.now(UTC)
         plan = plan_root_store(inv, desired, now, args["pin_policy_roots"], args["subordinates"])
+        prov = _provenance.assess(inv, _provenance.context(snap, declared), now)
+        _provenance.plan_unvetted(plan, inv, prov, args["unvetted"])
         result: dict[str, Any] = {
             "changed": plan.changed,
             "operations": [op.as_dict() for op in plan.operations],
             "reported": [f.as_dict() for f in plan.reported],
             "backups": [],
+            "backup_dir": self._backup_dir(args, task_vars),
         }
         if self._task.diff and plan.changed:
             result["diff"] = store_diff(inv, plan)
         if self._task.check_mode or not plan.changed:
             return result
         host = self.host_name(task_vars)
-        folder = self._backup_dir(args, task_vars)
+        folder = result["backup_dir"]
         done: list[Operation] = []
         backups: list[str] = []
         for op in plan.operations:

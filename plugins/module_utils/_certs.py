@@ -657,6 +657,11 @@ class Certificate:
         names = self.cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
         return str(names[-1].value) if names else None
 
+    @property
+    def subject_der(self) -> bytes:
+        """The encoded subject name exactly as in the certificate (what TLS sends as a DistinguishedName)."""
+        return self._raw_names[1]
+
     @cached_property
     def subject_key(self) -> str:
         """Subject comparison key (see name_key)."""

@@ -21,7 +21,16 @@ from ._findings import UNREADABLE, Finding, severity_rank
 from ._snapshot import Snapshot, SnapshotRequest
 
 # Output order of host_info; add a new section's name here and drop its module beside this file.
-SECTION_NAMES: tuple[str, ...] = ("certificates", "server_certificates", "services", "ca", "events")
+SECTION_NAMES: tuple[str, ...] = (
+    "certificates",
+    "provenance",
+    "server_certificates",
+    "services",
+    "ca",
+    "events",
+    "schannel",
+    "tls",
+)
 
 
 class Section(Protocol):

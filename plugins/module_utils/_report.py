@@ -2,8 +2,9 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The estate audit report: host_info results of many hosts -> report.json data and report.html text.
 
-Pure functions: no file or network access. The HTML is one self-contained page (inline CSS and SVG,
-no script, no external resources) sized to stay light with hundreds of hosts.
+Pure functions: no network access; the only file read is the default HTML template beside this module.
+The HTML is one self-contained page (inline CSS and SVG, no script, no external resources) sized to
+stay light with hundreds of hosts.
 """
 
 from __future__ import annotations
@@ -12,9 +13,16 @@ import html
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+from . import _report_provenance
 from ._errors import PkiInputError
+
+try:
+    from jinja2 import Environment, TemplateError
+except ImportError:  # pragma: no cover - jinja2 comes with ansible-core on every controller
+    Environment = None  # type: ignore[assignment,misc]
 from ._findings import SEVERITIES, severity_rank
 from ._section_events import explains
 
@@ -102,6 +110,10 @@ def _crls_of(host: str, sections: Mapping[str, Any]) -> list[dict[str, Any]]:
         explicit = due is not None
         if due is None:
             due = next_update - timedelta(days=CRL_CUSHION_DAYS)
+        if due <= this_update:
+            # The findings' rule: a CRL whose whole lifetime is not longer than the cushion (an online
+            # CA's weekly CRL) is never "due", its CA re-issues it by itself; only expiry counts.
+            due = None
         crls.append(
             {
                 "host": host,
@@ -140,6 +152,9 @@ def _host_entry(name: str, result: Any) -> tuple[dict[str, Any], list[dict[str, 
     server = sections.get("server_certificates")
     if isinstance(server, Mapping):
         entry["server_certificates"] = list(server.get("certificates") or [])
+    provenance = _report_provenance.entry(sections)
+    if provenance is not None:
+        entry["provenance"] = provenance
     return entry, _crls_of(name, sections)
 
 
@@ -218,7 +233,7 @@ def _crl_timeline(crls: list[dict[str, Any]], now: datetime) -> list[dict[str, A
         crl = newest[issuer]
         if crl["next_update"] <= now:
             status = "expired"
-        elif crl["refresh_due"] <= now:
+        elif crl["refresh_due"] is not None and crl["refresh_due"] <= now:
             status = "refresh_due"
         else:
             status = "ok"
@@ -229,7 +244,7 @@ def _crl_timeline(crls: list[dict[str, Any]], now: datetime) -> list[dict[str, A
                 "hosts": sorted(seen_on[issuer]),
                 "this_update": crl["this_update"].isoformat(),
                 "next_update": crl["next_update"].isoformat(),
-                "refresh_due": crl["refresh_due"].isoformat(),
+                "refresh_due": crl["refresh_due"].isoformat() if crl["refresh_due"] is not None else None,
                 "days_left": round((crl["next_update"] - now).total_seconds() / 86400, 1),
                 "status": status,
             }
@@ -268,7 +283,7 @@ def build_report(hosts: Mapping[str, Any], now: datetime, events_days: int | Non
     }
     return {
         "schema": SCHEMA,
-        "generated": now.astimezone(UTC).isoformat(),
+        "generated": now.astimezone(UTC).replace(microsecond=0).isoformat(),
         "summary": summary,
         "crl_timeline": _crl_timeline(crls, now),
         "hosts": entries,
@@ -288,80 +303,24 @@ def fail_reached(report: Mapping[str, Any], fail_on: str) -> bool:
 
 
 # --- HTML ---------------------------------------------------------------------------------------
+# report.html comes from a Jinja2 template (report.html.j2 beside this file, or a site's own, given as
+# text). The template gets `report` (the report.json data) and `view`: the same data made ready to show
+# (times to the minute, CSS classes by severity, the CRL timeline as SVG).
 
-_CSS = """
-body{font:14px/1.4 system-ui,-apple-system,"Segoe UI",sans-serif;margin:1.5em;color:#222;background:#fff}
-h1{font-size:1.5em;margin:0 0 .2em}h2{font-size:1.2em;margin:1.6em 0 .5em;border-bottom:1px solid #ccc}
-table{border-collapse:collapse;width:100%;margin:.4em 0}th,td{border:1px solid #ddd;padding:3px 6px;
-text-align:left;vertical-align:top}th{background:#f3f3f3}td.n{text-align:right}
-.sev{display:inline-block;padding:0 .5em;border-radius:3px;color:#fff;font-weight:600;font-size:.85em}
-.critical{background:#b00020}.warning{background:#b86e00}.info{background:#3b6ea8}.ok{background:#2e7d32}
-.unreachable,.failed{background:#555}
-.cards{display:flex;gap:1em;flex-wrap:wrap}.card{border:1px solid #ccc;border-radius:6px;padding:.5em 1em;
-min-width:8em}.card b{display:block;font-size:1.6em}
-details{border:1px solid #ddd;border-radius:4px;margin:.3em 0;padding:.2em .6em}
-summary{cursor:pointer;font-weight:600}code{font-size:.9em}.muted{color:#666}.arrow{color:#b00020}
-.yes{color:#2e7d32;font-weight:600}.no{color:#b00020;font-weight:600}
-"""
+DEFAULT_TEMPLATE = Path(__file__).with_name("report.html.j2")
+_STATUS_CLASS = {"ok": "ok", "refresh_due": "warning", "expired": "critical"}
 
 
 def _e(value: Any) -> str:
     return html.escape(_text(value), quote=True)
 
 
-def _badge(severity: str | None) -> str:
-    if not severity:
-        return '<span class="sev ok">ok</span>'
-    return f'<span class="sev {_e(severity)}">{_e(severity)}</span>'
-
-
-def _summary_html(report: Mapping[str, Any]) -> list[str]:
-    summary = report["summary"]
-    out = ['<h2 id="summary">Summary</h2><div class="cards">']
-    out.append(f'<div class="card"><b>{summary["hosts"]}</b>hosts</div>')
-    out.append(f'<div class="card"><b>{summary["hosts_with_findings"]}</b>hosts with findings</div>')
-    for severity, count in summary["findings"].items():
-        out.append(f'<div class="card"><b>{count}</b>{_badge(severity)} findings</div>')
-    if summary["hosts_not_read"]:
-        out.append(f'<div class="card"><b>{len(summary["hosts_not_read"])}</b>hosts not read</div>')
-    out.append("</div>")
-    if summary["by_id"]:
-        out.append("<table><tr><th>finding</th><th>count</th></tr>")
-        out.extend(
-            f'<tr><td><code>{_e(k)}</code></td><td class="n">{v}</td></tr>'
-            for k, v in summary["by_id"].items()
-        )
-        out.append("</table>")
-    return out
-
-
-def _symptoms_html(report: Mapping[str, Any]) -> list[str]:
-    rows = []
-    for host in report["hosts"]:
-        for symptom in host.get("symptoms") or []:
-            causes = symptom.get("explained_by") or []
-            if causes:
-                cause_html = "<br>".join(
-                    f"{_badge(c['severity'])} <code>{_e(c['id'])}</code> {_e(c.get('object'))}"
-                    + ("" if c["host"] == host["name"] else f' <span class="muted">on {_e(c["host"])}</span>')
-                    for c in causes
-                )
-            else:
-                cause_html = '<span class="muted">no known cause found</span>'
-            rows.append(
-                f"<tr><td>{_e(host['name'])}</td>"
-                f"<td>{_e(symptom.get('label'))} &times;{_e(symptom.get('count'))}"
-                f'<br><span class="muted">{_e(symptom.get("meaning"))}</span></td>'
-                f'<td class="arrow">&larr;</td><td>{cause_html}</td></tr>'
-            )
-    out = ['<h2 id="symptoms">Symptoms and their causes</h2>']
-    if not rows:
-        out.append('<p class="muted">No symptom events in the window.</p>')
-        return out
-    out.append("<table><tr><th>host</th><th>symptom (events)</th><th></th><th>cause</th></tr>")
-    out.extend(rows)
-    out.append("</table>")
-    return out
+def show_time(value: Any) -> str:
+    """A time as people read it in a report: `2026-11-23 14:05 UTC` (no seconds, no microseconds)."""
+    moment = _parse_time(value)
+    if moment is None:
+        return _text(value)
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def crl_timeline_svg(rows: list[Mapping[str, Any]], now: datetime, width: int = 960) -> str:
@@ -390,11 +349,12 @@ def crl_timeline_svg(rows: list[Mapping[str, Any]], now: datetime, width: int = 
     for i, row in enumerate(rows):
         y = 24 + i * row_h
         start, end = starts[i], ends[i]
-        due = _parse_time(row["refresh_due"]) or end
+        due = _parse_time(row.get("refresh_due"))
         color = colors.get(_text(row.get("status")), "#555")
         title = (
-            f"{row['ca']}: {row['this_update']} to {row['next_update']}, refresh due {row['refresh_due']} "
-            f"({row['status']})"
+            f"{row['ca']}: {show_time(row['this_update'])} to {show_time(row['next_update'])}, "
+            + (f"refresh due {show_time(due)}" if due else "renewed by its CA (shorter than the cushion)")
+            + f" ({row['status']})"
         )
         parts.append(
             f'<text x="{label_w}" y="{y + 14}" font-size="12" text-anchor="end">'
@@ -404,11 +364,12 @@ def crl_timeline_svg(rows: list[Mapping[str, Any]], now: datetime, width: int = 
             f'<rect x="{x(start):.1f}" y="{y + 4}" width="{max(x(end) - x(start), 1):.1f}" height="14" '
             f'fill="{color}" fill-opacity="0.75"><title>{_e(title)}</title></rect>'
         )
-        parts.append(
-            f'<line x1="{x(due):.1f}" x2="{x(due):.1f}" y1="{y + 1}" y2="{y + 21}" stroke="#000" '
-            f'stroke-width="2" stroke-dasharray="3,2">'
-            f"<title>refresh due {_e(row['refresh_due'])}</title></line>"
-        )
+        if due is not None:
+            parts.append(
+                f'<line x1="{x(due):.1f}" x2="{x(due):.1f}" y1="{y + 1}" y2="{y + 21}" stroke="#000" '
+                f'stroke-width="2" stroke-dasharray="3,2">'
+                f"<title>refresh due {_e(show_time(due))}</title></line>"
+            )
     parts.append(
         f'<line x1="{x(now):.1f}" x2="{x(now):.1f}" y1="18" y2="{height - 14}" '
         'stroke="#1a4fd6" stroke-width="2"/>'
@@ -421,137 +382,91 @@ def crl_timeline_svg(rows: list[Mapping[str, Any]], now: datetime, width: int = 
     return "".join(parts)
 
 
-def _crl_html(report: Mapping[str, Any], now: datetime) -> list[str]:
-    rows = report.get("crl_timeline") or []
-    out = ['<h2 id="crls">CRL timeline</h2>', crl_timeline_svg(rows, now)]
-    if rows:
-        out.append(
-            '<p class="muted">Bar: CRL validity (thisUpdate to nextUpdate); dashed mark: refresh due; '
-            "blue line: today.</p>"
-        )
-        out.append(
-            "<table><tr><th>CA</th><th>status</th><th>next update</th><th>refresh due</th><th>days left</th>"
-            "<th>seen on</th></tr>"
-        )
-        for row in rows:
-            out.append(
-                f"<tr><td>{_e(row['ca'])}</td><td>{_e(row['status'])}</td><td>{_e(row['next_update'])}</td>"
-                f'<td>{_e(row["refresh_due"])}</td><td class="n">{_e(row["days_left"])}</td>'
-                f"<td>{_e(', '.join(row['hosts']))}</td></tr>"
-            )
-        out.append("</table>")
-    return out
-
-
-def _verdict(value: Any) -> str:
-    if value == "trusted":
-        return '<span class="yes">trusted</span>'
-    if value in ("untrusted", "expired"):
-        return f'<span class="no">{_e(value)}</span>'
-    return _e(value or "unknown")
-
-
-def _lpe_html(report: Mapping[str, Any]) -> list[str]:
-    rows = []
+def _lpe_view(report: Mapping[str, Any]) -> dict[str, Any]:
+    """Phone readiness rows; a cell that is not `trusted` takes the severity of the host's LPE finding
+    about that certificate (none: neutral), so an info-level verdict is never painted as an error."""
     baselines: list[str] = []
+    rows = []
     for host in report["hosts"]:
+        lpe_severity = {
+            _text(f.get("object")).upper(): f["severity"]
+            for f in host.get("findings") or []
+            if _text(f.get("id")).startswith("lpe_")
+        }
         for cert in host.get("server_certificates") or []:
             lpe = cert.get("lpe") or {}
             verdicts = lpe.get("baselines") or {}
-            for b in verdicts:
-                if b not in baselines:
-                    baselines.append(b)
-            chain = " &rarr; ".join(
-                _e(c.get("subject") or c.get("thumbprint")) for c in cert.get("chain") or []
+            for name in verdicts:
+                if name not in baselines:
+                    baselines.append(name)
+            severity = lpe_severity.get(_text(cert.get("thumbprint")).upper())
+            rows.append(
+                {
+                    "host": host["name"],
+                    "subject": cert.get("subject"),
+                    "thumbprint": cert.get("thumbprint"),
+                    "chain": [
+                        _text(c.get("subject") or c.get("thumbprint")) for c in cert.get("chain") or []
+                    ],
+                    "verdicts": verdicts,
+                    "severity": severity,
+                }
             )
-            rows.append((host["name"], cert, chain, verdicts))
-    out = ['<h2 id="lpe">Lync Phone Edition readiness</h2>']
-    if not rows:
-        out.append('<p class="muted">No server certificates with Server Authentication were read.</p>')
-        return out
-    out.append(
-        "<table><tr><th>host</th><th>server certificate</th><th>chain to root</th>"
-        + "".join(f"<th>{_e(b)}</th>" for b in baselines)
-        + "</tr>"
-    )
-    for name, cert, chain, verdicts in rows:
-        out.append(
-            f"<tr><td>{_e(name)}</td><td>{_e(cert.get('subject'))}<br><code>{_e(cert.get('thumbprint'))}</code></td>"
-            f"<td>{chain}</td>"
-            + "".join(f"<td>{_verdict(verdicts.get(b))}</td>" for b in baselines)
-            + "</tr>"
+    for row in rows:
+        row["cells"] = [
+            {
+                "text": row["verdicts"].get(name) or "unknown",
+                "cls": "yes"
+                if row["verdicts"].get(name) == "trusted"
+                else ("v-" + row["severity"] if row["severity"] else "v-none"),
+            }
+            for name in baselines
+        ]
+    return {"baselines": baselines, "rows": rows}
+
+
+def html_view(report: Mapping[str, Any], now: datetime) -> dict[str, Any]:
+    """What the template shows, ready to print: display times, status classes, the timeline SVG."""
+    crl_rows = [
+        dict(
+            row,
+            status_class=_STATUS_CLASS.get(_text(row.get("status")), "failed"),
+            this_update_shown=show_time(row.get("this_update")),
+            next_update_shown=show_time(row.get("next_update")),
+            refresh_due_shown=show_time(row["refresh_due"]) if row.get("refresh_due") else None,
         )
-    out.append("</table>")
-    return out
-
-
-def _findings_table(findings: list[Mapping[str, Any]]) -> str:
-    rows = [
-        "<table><tr><th>severity</th><th>finding</th><th>object</th><th>what and why</th><th>fix</th></tr>"
+        for row in report.get("crl_timeline") or []
     ]
-    for f in findings:
-        symptoms = ""
-        if f.get("symptoms"):
-            symptoms = '<br><span class="muted">symptoms: ' + _e("; ".join(f["symptoms"])) + "</span>"
-        for seen in f.get("observed") or []:
-            symptoms += f"<br><b>observed: {_e(seen.get('label'))} &times;{_e(seen.get('count'))}</b>"
-        rows.append(
-            f"<tr><td>{_badge(f['severity'])}</td><td><code>{_e(f['id'])}</code></td>"
-            f"<td>{_e(f.get('object'))}</td><td>{_e(f.get('message'))}{symptoms}</td><td>{_e(f.get('fix'))}</td></tr>"
+    hosts = [
+        dict(
+            host,
+            shown_status=host.get("worst") if host["status"] == "ok" else host["status"],
+            open=host.get("worst") == "critical" or host["status"] != "ok",
+            provenance_view=_report_provenance.view(host),
         )
-    rows.append("</table>")
-    return "".join(rows)
+        for host in report["hosts"]
+    ]
+    return {
+        "generated": show_time(report.get("generated")),
+        "today": now.date().isoformat(),
+        "severities": list(reversed(SEVERITIES)),
+        "crl_rows": crl_rows,
+        "crl_svg": crl_timeline_svg(report.get("crl_timeline") or [], now),
+        "lpe": _lpe_view(report),
+        "hosts": hosts,
+    }
 
 
-def _hosts_html(report: Mapping[str, Any]) -> list[str]:
-    out = ['<h2 id="hosts">Hosts</h2>', "<table><tr><th>host</th><th>status</th>"]
-    out.append("".join(f"<th>{s}</th>" for s in reversed(SEVERITIES)) + "</tr>")
-    for host in report["hosts"]:
-        status = host["worst"] if host["status"] == "ok" else host["status"]
-        counts = host.get("counts") or {}
-        out.append(
-            f'<tr><td><a href="#h-{_e(host["name"])}">{_e(host["name"])}</a></td>'
-            f"<td>{_badge(status)}</td>"
-            + "".join(f'<td class="n">{counts.get(s, 0)}</td>' for s in reversed(SEVERITIES))
-            + "</tr>"
-        )
-    out.append("</table>")
-    for host in report["hosts"]:
-        if not host["findings"] and host["status"] == "ok":
-            continue
-        is_open = " open" if host["worst"] == "critical" or host["status"] != "ok" else ""
-        out.append(
-            f'<details id="h-{_e(host["name"])}"{is_open}><summary>{_e(host["name"])} '
-            f"{_badge(host['worst'] if host['status'] == 'ok' else host['status'])} "
-            f'<span class="muted">{len(host["findings"])} findings</span></summary>'
-        )
-        if host["status"] != "ok":
-            out.append(f"<p>{_e(host.get('error'))}</p>")
-        if host["findings"]:
-            out.append(_findings_table(host["findings"]))
-        out.append("</details>")
-    return out
-
-
-def render_html(report: Mapping[str, Any], now: datetime | None = None) -> str:
-    """The self-contained report.html for `build_report` data."""
+def render_html(report: Mapping[str, Any], now: datetime | None = None, template: str | None = None) -> str:
+    """report.html for `build_report` data, from `template` (Jinja2 text) or the collection's own."""
+    if Environment is None:  # pragma: no cover - jinja2 comes with ansible-core
+        raise PkiInputError("template", "rendering the HTML report needs the jinja2 library")
     when = now or _parse_time(report.get("generated")) or datetime.now(UTC)
-    parts = [
-        "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        "<title>sfb.pki estate audit</title>",
-        f"<style>{_CSS}</style></head><body>",
-        "<h1>Skype for Business PKI audit</h1>",
-        f'<p class="muted">Generated {_e(report.get("generated"))}. '
-        '<a href="#summary">Summary</a> &middot; <a href="#symptoms">Symptoms</a> &middot; '
-        '<a href="#crls">CRL timeline</a> &middot; <a href="#lpe">Phone readiness</a> &middot; '
-        '<a href="#hosts">Hosts</a></p>',
-    ]
-    parts.extend(_summary_html(report))
-    parts.extend(_symptoms_html(report))
-    parts.extend(_crl_html(report, when))
-    parts.extend(_lpe_html(report))
-    parts.extend(_hosts_html(report))
-    parts.append("</body></html>")
-    return "\n".join(parts)
+    source = template if template is not None else DEFAULT_TEMPLATE.read_text(encoding="utf-8")
+    env = Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True)
+    env.filters["show_time"] = show_time
+    try:
+        page = env.from_string(source).render(report=report, view=html_view(report, when))
+    except TemplateError as err:
+        raise PkiInputError("template", f"the report template failed: {err}") from err
+    return str(page)

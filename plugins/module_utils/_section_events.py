@@ -53,6 +53,8 @@ _UNTRUSTED_CHAIN = (
 # TLS peer must verify, on a CA issued by another CA or on an end-entity certificate. A SHA-1 one does
 # not fail the handshake; a root's own self-signature is never verified by a peer.
 _WEAK_CA = ("weak_signature_ca@critical", "weak_signature_cert@critical")
+# TLS 1.0/1.1 disabled before .NET and Schannel were ready for TLS 1.2 (the `tls` section).
+_TLS_OFF = ("tls_legacy_disabled_unprepared",)
 # 100 with 0x80092013 CRYPT_E_REVOCATION_OFFLINE: an expired CRL. CRL findings of the `ca` section: the
 # subordinate's installed copy of its issuer's CRL, or the issuing CA's own CertEnroll CRL (often on
 # another host: the offline root). An expired CA certificate fails with CERT_E_EXPIRED, not this code.
@@ -131,7 +133,7 @@ EVENTS: tuple[EventSpec, ...] = (
         SCHANNEL,
         "Schannel",
         "TLS fatal alert generated (alert 40, state 1205)",
-        _WEAK_CA,
+        _WEAK_CA + _TLS_OFF,
     ),
     EventSpec(
         36874,
@@ -139,7 +141,16 @@ EVENTS: tuple[EventSpec, ...] = (
         SCHANNEL,
         "Schannel",
         "TLS connection request with no common cipher suite",
-        _WEAK_CA,
+        _WEAK_CA + _TLS_OFF,
+    ),
+    EventSpec(
+        36885,
+        SYSTEM_LOG,
+        SCHANNEL,
+        "Schannel",
+        "The list of trusted certification authorities sent to clients has grown too long and was "
+        "truncated (KB 933430)",
+        ("schannel_issuer_list_too_long",),
     ),
     EventSpec(
         100,

@@ -18,7 +18,8 @@ description:
     known cause becomes an C(unexplained_symptom) finding.
   - The HTML page has a summary, symptoms beside their causes, a CRL timeline per CA (inline SVG, with
     today and the refresh-due mark), Lync Phone Edition readiness per server certificate, and a table
-    per host. It loads nothing from the network.
+    per host whose fix column stays on screen at 1280 pixels. It loads nothing from the network. It is
+    rendered from a Jinja2 template that a site may replace (O(template)).
   - With O(fail_on), the task fails once the report is written if any finding reaches that severity
     or a host could not be read, so AWX notifications and CI can react.
 author:
@@ -47,6 +48,14 @@ options:
       - The event window the C(events) section used, in days; only used in report wording.
     type: int
     default: 7
+  template:
+    description:
+      - A Jinja2 template on the controller to render C(report.html) with, instead of the collection's own
+        (C(plugins/module_utils/report.html.j2) in the installed collection; copy it as a start).
+      - The template gets C(report), the C(report.json) data, and C(view), the same data ready to show
+        (times to the minute, CSS classes by severity, the CRL timeline as inline SVG); autoescaping is on.
+        The default template's header comment lists the fields.
+    type: path
 attributes:
   check_mode:
     support: full
@@ -122,4 +131,17 @@ fail_reached:
   description: Whether O(fail_on) was reached (the task then fails).
   returned: always
   type: bool
+host_lines:
+  description: One line per host saying what was found (counts by severity, then each finding id with its
+    severity, worst first), or why the host was not read.
+  returned: always
+  type: list
+  elements: str
+  sample: ["fe01: 1 critical, 1 warning: subordinate_in_root (critical), gpo_only_root (warning)"]
+stats:
+  description:
+    - The summary, the report path, and per host its status, counts and every finding (id, severity,
+      object, fix); ready for C(ansible.builtin.set_stats), which AWX keeps as job artifacts.
+  returned: always
+  type: dict
 """

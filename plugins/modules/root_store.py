@@ -79,12 +79,33 @@ options:
     type: str
     choices: [move, report]
     default: move
+  unvetted:
+    description:
+      - What to do with a self-signed certificate in the Registry Root store whose provenance is
+        C(unvetted) (not a Windows root of KB293781, not in Microsoft's root program CTL, not delivered by
+        Group Policy or AD, not declared; see docs/provenance.md).
+      - V(report) (the default) only reports it as C(unvetted_root) under RV(reported).
+      - V(remove) backs it up (like a move) and deletes it from the Registry Root store, after every add.
+        Copies in other physical stores are reported, never touched.
+      - Roots listed under O(roots) with C(state=present) and O(provenance_declared_roots) are never
+        unvetted.
+    type: str
+    choices: [report, remove]
+    default: report
+  provenance_declared_roots:
+    description:
+      - SHA-1 thumbprints of roots you vouch for (provenance C(declared)), as for
+        M(sfb.pki.host_info).
+    type: list
+    elements: str
+    default: []
   backup_dir:
     description:
       - Controller directory where every certificate is saved before it is removed, as
         C(<backup_dir>/<inventory_hostname>/<Store>-<physical>-<THUMBPRINT>.der) plus a C(.json) record (host,
         store, physical location, registry key, time, and the original registry Blob).
-      - Defaults to C(pki_backups) under the playbook directory.
+      - Defaults to C(~/.local/share/sfb.pki/backups) on the controller, outside the collection and the
+        playbook directory (which are replaced when the collection is reinstalled).
       - See C(docs/root_store.md) or the C(sfb.pki.restore_certificate) playbook to restore one.
     type: path
 attributes:
@@ -155,7 +176,7 @@ operations:
       description: Certificate subject, RFC 4514.
       type: str
     reason:
-      description: V(requested), V(requested_absent), V(pin_policy_root) or V(move_subordinate).
+      description: V(requested), V(requested_absent), V(pin_policy_root), V(move_subordinate) or V(unvetted).
       type: str
     key:
       description: The registry key written or deleted.
@@ -171,7 +192,8 @@ operations:
         5FB7EE0633E259DBAD0C4C9AE6D38F1A61C7DC25"
 reported:
   description: Problems in the Root store this run does not change (GPO subordinates, unverifiable or expired
-    roots, undecodable blobs, copies it cannot remove), as findings with the exact fix.
+    roots, undecodable blobs, copies it cannot remove, unvetted roots with O(unvetted=report), roots that
+    are not CAs or imitate a publisher), as findings with the exact fix.
   returned: always
   type: list
   elements: dict
@@ -180,6 +202,11 @@ backups:
   returned: always
   type: list
   elements: str
+backup_dir:
+  description: The controller folder this host's backups go to (whether or not one was needed).
+  returned: always
+  type: str
+  sample: /home/admin/.local/share/sfb.pki/backups/fe01
 diff:
   description: Before/after per changed physical store.
   returned: when diff mode is on and something changes

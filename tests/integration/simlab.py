@@ -320,6 +320,19 @@ class SimLab:
             change(model)
             sim_host.save_host(model)
 
+    def place_certificates(
+        self, host: str, ders: list[bytes], store: str = "Root", physical: str = "registry"
+    ) -> None:
+        """Put certificates (DER) into one physical store of a host (blob properties 3, 20, 32)."""
+        base = sim_host.store_key(store, physical)
+
+        def change(model: Any) -> None:
+            for der in ders:
+                path = f"HKLM\\{base}\\Certificates\\{sim_host.sha1_hex(der)}"
+                model.registry.set(path, "Blob", "binary", sim_host.encode_blob(der, [3, 20, 32]))
+
+        self.edit(host, change)
+
     def inject_fault(
         self,
         host: str,

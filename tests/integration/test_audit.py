@@ -32,6 +32,14 @@ def _audit(lab: SimLab, tmp_path: Path, **extra: Any) -> tuple[Any, dict[str, An
     return res, data, page
 
 
+def _once(res: Any, task: str) -> dict[str, Any]:
+    """The result of a run-once task of the audit, whichever host it ran on."""
+    found = [r for h in res.stats for n, r in res.task_results(h) if n == task]
+    assert found, f"{task!r} did not run"
+    result: dict[str, Any] = found[0]
+    return result
+
+
 def _findings(data: dict[str, Any], host: str) -> dict[str, list[dict[str, Any]]]:
     entry = next(h for h in data["hosts"] if h["name"] == host)
     found: dict[str, list[dict[str, Any]]] = {}
@@ -215,3 +223,47 @@ def test_fault_estate_triggers_each_remaining_finding(
     for host in data["hosts"]:
         for finding in host["findings"]:
             assert finding["message"] in text
+
+
+def test_hosts_outside_the_target_are_not_counted(lab: SimLab, tmp_path: Path) -> None:
+    # a Linux host of a shared infrastructure inventory, outside the group sfb_pki
+    data = yaml.safe_load(lab.inventory.read_text())
+    data["all"].setdefault("hosts", {})["linux01"] = {"ansible_host": "192.0.2.1", "ansible_port": 1}
+    lab.inventory.write_text(yaml.safe_dump(data))
+    res, report, _unused = _audit(lab, tmp_path, extra_vars={"audit_fail_on": "critical"})
+    assert "linux01" not in res.stdout
+    assert sorted(h["name"] for h in report["hosts"]) == lab.hosts
+    assert report["summary"]["hosts_not_read"] == []
+
+
+def test_job_statistics_log_lines_and_report_copies(lab: SimLab, tmp_path: Path) -> None:
+    copies = tmp_path / "published"
+    copies.mkdir()
+    res, data, page = _audit(
+        lab,
+        tmp_path,
+        extra_vars={
+            "audit_fail_on": "critical",
+            "sfb_pki_report_copy_dir": str(copies),
+            "sfb_pki_report_copy_windows_host": "fe01",
+            "sfb_pki_report_copy_windows_path": "C:\\inetpub\\wwwroot\\pki",
+        },
+        env={"ANSIBLE_SHOW_CUSTOM_STATS": "1"},
+    )
+    assert res.rc != 0  # critical findings: the play fails at its end, after statistics and copies
+    assert "audit_fail_on=critical reached" in _once(res, "Fail when audit_fail_on was reached")["msg"]
+    stats = res.data["global_custom_stats"]["sfb_pki_audit"]
+    assert sorted(stats["hosts"]) == lab.hosts
+    for host in data["hosts"]:
+        expected = [{k: f.get(k) for k in ("id", "severity", "object", "fix")} for f in host["findings"]]
+        assert stats["hosts"][host["name"]]["findings"] == expected
+        assert stats["hosts"][host["name"]]["counts"] == host["counts"]
+    assert stats["summary"]["worst"] == "critical"
+    lines = _once(res, "Say what was found, one line per host")["msg"]
+    assert len(lines) == len(lab.hosts)
+    fe01_line = next(line for line in lines if line.startswith("fe01: "))
+    assert "critical" in fe01_line and "subordinate_in_root (critical)" in fe01_line
+    assert (copies / "report.html").read_text() == page
+    assert json.loads((copies / "report.json").read_text()) == data
+    written = lab.host("fe01").files
+    assert any(p.lower().endswith("\\pki\\report.html") for p in written), sorted(written)[:20]

@@ -112,7 +112,7 @@ def test_due_crl_is_reissued_installed_and_second_run_is_quiet(lab: SimLab) -> N
     lab.clear_calls()
     second = run(lab)
     assert second.rc == 0, second.summary()
-    assert second.changed == {"offroot01": 0, "subca01": 0}
+    assert second.changed == {"localhost": 0, "offroot01": 0, "subca01": 0}
     assert certutil_calls(lab, "offroot01") == []
     assert certutil_calls(lab, "subca01") == []
     assert second.result("offroot01", PUBLISH)["reissued"] is False
@@ -121,7 +121,7 @@ def test_due_crl_is_reissued_installed_and_second_run_is_quiet(lab: SimLab) -> N
 def test_not_due_means_no_certutil_call(lab: SimLab) -> None:
     res = run(lab, offline_root_crl_refresh_before=10)
     assert res.rc == 0, res.summary()
-    assert res.changed == {"offroot01": 0, "subca01": 0}
+    assert res.changed == {"localhost": 0, "offroot01": 0, "subca01": 0}
     assert res.result("offroot01", PUBLISH)["reason"].startswith("the current CRL is not due until")
     assert certutil_calls(lab, "offroot01") == []
     assert certutil_calls(lab, "subca01") == []
@@ -247,7 +247,7 @@ def test_air_gapped_mode_installs_the_supplied_file(lab: SimLab, tmp_path: Path)
     assert installed["changed"] is True and installed["issuer"]["from"] == "given"
     lab.clear_calls()
     again = run(lab, offline_root_crl_file=str(crl))
-    assert again.changed == {"subca01": 0}
+    assert again.changed == {"localhost": 0, "subca01": 0}
     assert certutil_calls(lab, "subca01") == []
 
 
@@ -387,3 +387,36 @@ def test_a_ca_without_a_crl_gets_one_and_a_wrong_ca_name_is_named(lab: SimLab) -
     wrong = lab.adhoc("offroot01", "sfb.pki.crl_publish", {"ca_name": "Fabrikam Root CA"})
     assert wrong["failed"] is True
     assert "no CA named 'Fabrikam Root CA'" in wrong["msg"]
+
+
+def test_root_powered_off_passes_while_no_copy_is_due(lab: SimLab) -> None:
+    # 20 days left on subca01's copy; with a 10-day refresh window nothing is due yet
+    lab.inject_fault("offroot01", "win_powershell", kind="unreachable")
+    res = run(lab, offline_root_crl_refresh_before=10, offline_root_crl_fail_within_days=5)
+    assert res.rc == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    msg = res.result(
+        "offroot01",
+        "sfb.pki.offline_root_crl : Pass while the offline root is off and no copy of its CRL is due",
+    )["msg"]
+    assert "offroot01 is unreachable" in msg and "nothing is due" in msg
+    assert "subca01 19" in msg or "subca01 20" in msg
+    assert certutil_calls(lab, "subca01") == []
+
+    # the same root off, but the copy is inside a 25-day window: the run fails and names the copy
+    lab.inject_fault("offroot01", "win_powershell", kind="unreachable")
+    due = run(lab, offline_root_crl_refresh_before=25, offline_root_crl_fail_within_days=5)
+    assert due.rc != 0
+    verdict = due.result(
+        "offroot01", "sfb.pki.offline_root_crl : Fail a root whose CRL could not be refreshed"
+    )
+    assert verdict["failed"] is True
+    assert "inside the 25-day refresh window: subca01" in verdict["msg"]
+
+
+def test_no_subordinate_ca_in_the_inventory_fails_loudly(lab: SimLab) -> None:
+    res = run(lab, crl_refresh_subordinate_group="issuing_cas")
+    assert res.rc != 0
+    check = res.result("localhost", "Check that the target group has hosts")
+    assert "No host in 'issuing_cas'" in check["msg"] and "docs/inventory.md" in check["msg"]
+    assert "crl_refresh_subordinate_group" in check["msg"]
+    assert lab.calls("offroot01") == [] and lab.calls("subca01") == []

@@ -210,7 +210,9 @@ def test_requested_and_absent_roots(lab: SimLab, tmp_path: Path) -> None:
         {"roots": [{"path": str(lab.pki_file("root")), "state": "absent"}], "backup_dir": str(backups)},
     )
     assert [(o["action"], o["thumbprint"]) for o in removed["operations"]] == [("remove", root)]
-    assert [f["id"] for f in removed["reported"]] == ["root_absent_elsewhere"]  # the GPO copy stays
+    reported = [(f["id"], f["thumbprint"]) for f in removed["reported"]]
+    # the GPO copy stays; the root added by the first run is not listed in this one, so it is unvetted
+    assert reported == [("root_absent_elsewhere", root), ("unvetted_root", other.thumbprint)]
     assert root not in lab.store_thumbprints("subca01", "Root", "registry")
     assert root in lab.store_thumbprints("subca01", "Root", "group_policy")
     assert (backups / "subca01" / f"Root-registry-{root}.der").exists()

@@ -345,7 +345,7 @@ def write_runtime(out: Path, python: str | None = None) -> None:
     inventory = {
         "all": {
             "vars": all_vars,
-            "children": {"windows": {"children": children}},
+            "children": {"sfb_pki": {"children": children}},
         }
     }
     (out / "inventory.yml").write_text(

@@ -185,7 +185,7 @@ def test_snapshot_skipped_in_check_mode_is_a_clear_error(tmp_path: Path) -> None
 def test_a_prior_snapshot_saves_the_read(pki: pf.Hierarchy, other: pf.Issued, tmp_path: Path) -> None:
     host = drifted(pki, other)
     info = make_action(
-        HostInfo, {"sections": ["certificates", "services"], "return_snapshot": True}, host
+        HostInfo, {"sections": ["certificates", "provenance", "services"], "return_snapshot": True}, host
     ).run(task_vars={"inventory_hostname": "fe01"})
     assert set(info["snapshot"]) == {"request", "result"}
     host.calls.clear()
@@ -193,7 +193,9 @@ def test_a_prior_snapshot_saves_the_read(pki: pf.Hierarchy, other: pf.Issued, tm
     assert result["changed"] is True
     # the plan came from the prior read: only the writes reach the host
     assert [c[0] for c in host.calls] == [REGEDIT] * 3
-    again = make_action(HostInfo, {"sections": ["certificates"], "snapshot": info["snapshot"]}, host)
+    again = make_action(
+        HostInfo, {"sections": ["certificates", "provenance"], "snapshot": info["snapshot"]}, host
+    )
     host.calls.clear()
     assert again.run(task_vars={"inventory_hostname": "fe01"})["findings"] == info["findings"]
     assert host.calls == []
@@ -214,3 +216,44 @@ def test_a_malformed_snapshot_is_refused(pki: pf.Hierarchy, tmp_path: Path) -> N
     host = FakeHost({ROOT_REG: [pki.root]})
     result = run(host, tmp_path, snapshot={"result": "nope"})
     assert result["failed"] is True and "snapshot" in result["msg"] and host.calls == []
+
+
+def test_unvetted_remove_backs_up_and_removes_only_unvetted_registry_roots(
+    pki: pf.Hierarchy, other: pf.Issued, tmp_path: Path
+) -> None:
+    stray = pf.root_ca("CN=Stray Root,O=Nobody", key_type="ecdsa")
+    ours = pf.root_ca("CN=Declared Root,O=Contoso", key_type="ecdsa")
+    host = FakeHost({ROOT_REG: [pki.root, stray, ours, other], ROOT_GP: [other], CA_REG: [pki.issuing]})
+    args = {
+        "roots": [{"content": pki.root.pem, "state": "present"}],
+        "unvetted": "remove",
+        "provenance_declared_roots": [ours.thumbprint],
+    }
+    planned = run(host, tmp_path, check=True, **args)
+    assert [(o["action"], o["thumbprint"], o["reason"]) for o in planned["operations"]] == [
+        ("remove", stray.thumbprint, "unvetted")
+    ]
+    assert not (tmp_path / "backups").exists() and len(host.calls) == 1
+    host.calls.clear()
+    done = run(host, tmp_path, **args)
+    assert done["operations"] == planned["operations"] and done["changed"] is True
+    assert host.thumbprints(*ROOT_REG) == {pki.root.thumbprint, ours.thumbprint, other.thumbprint}
+    der = tmp_path / "backups" / "fe01" / f"Root-registry-{stray.thumbprint}.der"
+    assert der.read_bytes() == stray.der
+    assert json.loads(der.with_suffix(".json").read_text())["reason"] == "unvetted"
+    host.calls.clear()
+    again = run(host, tmp_path, **args)
+    assert again["changed"] is False and len(host.calls) == 1
+    assert not [f for f in again["reported"] if f["id"] == "unvetted_root"]
+
+
+def test_unvetted_report_is_the_default(pki: pf.Hierarchy, tmp_path: Path) -> None:
+    stray = pf.root_ca("CN=Stray Root,O=Nobody", key_type="ecdsa")
+    host = FakeHost({ROOT_REG: [stray]})
+    result = run(host, tmp_path)
+    assert result["changed"] is False
+    assert [f["object"] for f in result["reported"] if f["id"] == "unvetted_root"] == [
+        f"Root/registry/{stray.thumbprint}"
+    ]
+    bad = run(host, tmp_path, unvetted="delete")
+    assert bad["failed"] is True and "unvetted" in bad["msg"]

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from ansible_collections.sfb.pki.plugins.action import audit_report as audit_report_action
 from ansible_collections.sfb.pki.plugins.module_utils._findings import Finding
 
 REPO = Path(__file__).resolve().parents[2]
@@ -28,6 +29,7 @@ PLAY = """
         results: "{{ lookup('file', results_file) | from_json }}"
         dest: "{{ out_dir }}"
         fail_on: "{{ fail_on }}"
+        template: "{{ template | default(omit) }}"
       register: rep
     - ansible.builtin.copy:
         content: "{{ rep | to_json }}"
@@ -44,7 +46,11 @@ def _results() -> dict[str, Any]:
 
 
 def _run(
-    tmp_path: Path, fail_on: str, check: bool = False, out_dir: Path | None = None
+    tmp_path: Path,
+    fail_on: str,
+    check: bool = False,
+    out_dir: Path | None = None,
+    template: Path | None = None,
 ) -> tuple[int, dict[str, Any], str]:
     if not PLAYBOOK_BIN.exists():
         pytest.skip("ansible-playbook is not installed beside this Python")
@@ -66,6 +72,8 @@ def _run(
     ]
     if check:
         cmd.append("--check")
+    if template is not None:
+        cmd += ["-e", f"template={template}"]
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=180, check=False)
     result_file = tmp_path / "out" / "task_result.json"
     result = json.loads(result_file.read_text()) if result_file.exists() else {}
@@ -111,3 +119,57 @@ def test_unwritable_destination_is_one_clear_error(tmp_path: Path) -> None:
     code, _unused, output = _run(tmp_path, "none", out_dir=blocker)
     assert code != 0
     assert f"audit_report: cannot write the report to {blocker}" in output
+
+
+def test_one_line_per_host_and_stats_with_every_finding(tmp_path: Path) -> None:
+    code, result, output = _run(tmp_path, "none")
+    assert code == 0, output
+    assert result["host_lines"] == [
+        "fe01: 1 warning: server_cert_eku (warning)",
+        "fe02: no findings",
+    ]
+    stats = result["stats"]
+    assert stats["report_html"] == str(tmp_path / "out" / "report.html")
+    assert stats["summary"]["findings"]["warning"] == 1
+    assert stats["hosts"]["fe01"]["findings"] == [
+        {"id": "server_cert_eku", "severity": "warning", "object": "AB" * 20, "fix": "re-issue"}
+    ]
+    assert stats["hosts"]["fe02"] == {"status": "ok", "worst": None, "counts": {}, "findings": []}
+
+
+def test_host_line_names_the_worst_first_and_unread_hosts() -> None:
+    line = audit_report_action.host_line(
+        {
+            "name": "fe01",
+            "status": "ok",
+            "counts": {"warning": 2, "critical": 1},
+            "findings": [
+                {"id": "subordinate_in_root", "severity": "critical"},
+                {"id": "gpo_only_root", "severity": "warning"},
+                {"id": "gpo_only_root", "severity": "warning"},
+            ],
+        }
+    )
+    assert line == "fe01: 1 critical, 2 warning: subordinate_in_root (critical), gpo_only_root (warning)"
+    unread = {"name": "edge01", "status": "unreachable", "error": "timed out", "findings": []}
+    assert audit_report_action.host_line(unread) == "edge01: not read (unreachable): timed out"
+
+
+def test_a_site_template_renders_report_html(tmp_path: Path) -> None:
+    template = tmp_path / "site.html.j2"
+    template.write_text(
+        "<h1>Contoso PKI</h1>{% for h in view.hosts %}<p>{{ h.name }}: {{ h.shown_status }}</p>{% endfor %}"
+    )
+    code, _unused, output = _run(tmp_path, "none", template=template)
+    assert code == 0, output
+    assert (tmp_path / "out" / "report.html").read_text() == (
+        "<h1>Contoso PKI</h1><p>fe01: warning</p><p>fe02: None</p>"
+    )
+
+
+def test_an_unreadable_template_is_named_and_nothing_is_written(tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere.j2"
+    code, _unused, output = _run(tmp_path, "none", template=missing)
+    assert code != 0
+    assert f"template {missing}: cannot be read" in output
+    assert not (tmp_path / "out" / "report.json").exists()

@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import base64
 import importlib.util
+import subprocess
 import sys
+import tarfile
 import textwrap
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
+import yaml
 
 from ansible_collections.sfb.pki.plugins.module_utils import _stores
 from ansible_collections.sfb.pki.plugins.module_utils._snapshot import Snapshot, SnapshotRequest
@@ -99,10 +102,23 @@ def _collection(tmp_path: Path, task: str, floor: str) -> Path:
 def test_windows_floor_follows_option_version_added(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     tool = _script("windows_floor")
     task = "- hosts: all\n  tasks:\n    - ansible.windows.win_command:\n        argv: [certutil, -crl]\n"
-    monkeypatch.setattr(sys, "argv", ["windows_floor.py", str(_collection(tmp_path, task, ">=1.11.0"))])
+    monkeypatch.setattr(
+        sys, "argv", ["windows_floor.py", str(_collection(tmp_path, task, ">=1.11.0,<4.0.0"))]
+    )
     assert tool.main() == 0  # win_command argv: version_added 1.11.0
-    (tmp_path / "galaxy.yml").write_text("dependencies:\n  ansible.windows: '>=1.0.0'\n")
+    (tmp_path / "galaxy.yml").write_text("dependencies:\n  ansible.windows: '>=1.0.0,<4.0.0'\n")
     assert tool.main() == 1
+
+
+@pytest.mark.parametrize("declared", [">=1.11.0", ">=1.11.0,<3.0.0"])
+def test_windows_floor_wants_an_upper_bound_above_the_tested_version(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, declared: str
+) -> None:
+    tool = _script("windows_floor")
+    task = "- hosts: all\n  tasks:\n    - ansible.windows.win_command:\n        argv: [certutil, -crl]\n"
+    monkeypatch.setattr(sys, "argv", ["windows_floor.py", str(_collection(tmp_path, task, declared))])
+    assert tool.installed_version("ansible.windows") is not None
+    assert tool.main() == 1  # no upper bound, or one that excludes the tested 3.3.0
 
 
 def test_windows_floor_rejects_an_unknown_option(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -203,3 +219,41 @@ def test_library_calls_row_verifies_with_the_issuer_key_and_is_rendered() -> Non
     )
     assert "| library calls | the library calls the facts rest on" in text
     assert "x the library-calls row" in text
+
+
+def test_the_tarball_ships_licence_and_ee_requirements_and_nothing_dev_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    galaxy = Path(sys.executable).parent / "ansible-galaxy"
+    build = subprocess.run(
+        [str(galaxy), "collection", "build", "--output-path", str(tmp_path), str(REPO)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert build.returncode == 0, build.stderr
+    (tarball,) = tmp_path.glob("sfb-pki-*.tar.gz")
+    with tarfile.open(tarball) as archive:
+        names = {m.name for m in archive.getmembers() if m.isfile()}
+        license_text = archive.extractfile("LICENSE").read().decode()  # type: ignore[union-attr]
+        ee = yaml.safe_load(archive.extractfile("meta/execution-environment.yml").read())  # type: ignore[union-attr]
+    assert "GNU GENERAL PUBLIC LICENSE" in license_text and "Version 3, 29 June 2007" in license_text
+    assert ee["dependencies"] == {"python": "requirements.txt", "system": "bindep.txt"}
+    assert {"requirements.txt", "bindep.txt"} <= names
+    assert not [n for n in names if "ansible_collections/" in n]
+    assert not names & {"Makefile", "pyproject.toml", "requirements-dev.txt"}
+    installed = tmp_path / "installed"
+    install = subprocess.run(
+        [str(galaxy), "collection", "install", "--offline", "--no-deps", "-p", str(installed), str(tarball)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert install.returncode == 0, install.stderr
+    tool = _script("check_package")
+    monkeypatch.setattr(
+        sys, "argv", ["check_package.py", str(tarball), str(installed / "ansible_collections/sfb/pki")]
+    )
+    assert tool.main() == 0

@@ -177,6 +177,8 @@ def test_html_parses_contains_every_finding_and_is_self_contained() -> None:
             assert f["fix"] in text
     assert "today 2026-11-23" in text
     assert "connection refused" in text
+    # a finding row is marked by its severity at the edge; the badge colour is for badges only
+    assert '<tr class="row-critical">' in page and '<tr class="critical">' not in page
 
 
 def test_html_without_crls_or_findings() -> None:
@@ -285,10 +287,71 @@ def test_phone_readiness_table() -> None:
     assert data["hosts"][0]["server_certificates"][0]["thumbprint"] == "CC" * 20
     page = report.render_html(data, NOW)
     assert '<span class="yes">trusted</span>' in page
-    assert '<span class="no">untrusted</span>' in page
-    assert '<span class="no">expired</span>' in page
-    assert "CN=lyncweb.contoso.com &rarr; " + "A8" * 20 in page
-    assert "<th>RTM</th><th>CU10</th><th>CU11</th>" in page
+    # no finding about this certificate: the other verdicts are neutral, not red
+    assert '<span class="v-none">untrusted</span>' in page
+    assert '<span class="v-none">expired</span>' in page
+    assert "CN=lyncweb.contoso.com \u2192 " + "A8" * 20 in page
+    assert (
+        '<th style="width:7em">RTM</th><th style="width:7em">CU10</th><th style="width:7em">CU11</th>' in page
+    )
+
+
+@pytest.mark.parametrize(("severity", "css"), [("info", "v-info"), ("warning", "v-warning")])
+def test_phone_readiness_colour_follows_the_findings_severity(severity: str, css: str) -> None:
+    cert = {
+        "thumbprint": "cc" * 20,
+        "subject": "CN=pool.contoso.com",
+        "lpe": {"anchor": None, "baselines": {"RTM": "untrusted", "CU11": "trusted"}},
+    }
+    finding = Finding("lpe_root_not_in_firmware", severity, "m", "f", object="CC" * 20).as_dict()
+    results = {"fe": {"findings": [finding], "server_certificates": {"certificates": [cert]}}}
+    page = report.render_html(report.build_report(results, NOW), NOW)
+    assert f'<span class="{css}">untrusted</span>' in page
+    assert 'class="v-critical"' not in page
+
+
+def test_a_crl_shorter_than_the_cushion_is_never_due_in_the_timeline() -> None:
+    # an online CA's 7-day CRL, 2 days left: the findings exempt it, so must the timeline
+    weekly = _crl("CN=Online", NOW - timedelta(days=5), NOW + timedelta(days=2))
+    weekly["refresh_due"] = (NOW - timedelta(days=28)).isoformat()  # host_info: nextUpdate - 30 days
+    data = report.build_report({"ca": {"findings": [], "ca": {"crls": [weekly]}}}, NOW)
+    (row,) = data["crl_timeline"]
+    assert row["status"] == "ok" and row["refresh_due"] is None
+    svg = report.crl_timeline_svg(data["crl_timeline"], NOW)
+    assert "stroke-dasharray" not in svg  # no due mark before the CRL was even issued
+    page = report.render_html(data, NOW)
+    assert "none (re-issued by its CA)" in page
+    # expiry still counts
+    old = _crl("CN=Online", NOW - timedelta(days=9), NOW - timedelta(days=2))
+    data = report.build_report({"ca": {"findings": [], "ca": {"crls": [old]}}}, NOW)
+    assert data["crl_timeline"][0]["status"] == "expired"
+
+
+def test_times_are_shown_to_the_minute() -> None:
+    moment = NOW.replace(microsecond=123456)
+    data = report.build_report({"a": {"findings": []}}, moment)
+    assert data["generated"] == NOW.replace(microsecond=0).isoformat()
+    page = report.render_html(data, moment)
+    assert f"Generated {NOW:%Y-%m-%d %H:%M} UTC." in page
+    assert ".123456" not in page
+    assert report.show_time("2026-11-23T10:11:12.999999+02:00") == "2026-11-23 08:11 UTC"
+    assert report.show_time("not a time") == "not a time"
+
+
+def test_a_site_template_replaces_the_page_and_errors_name_it() -> None:
+    data = report.build_report(_estate(), NOW, events_days=7)
+    page = report.render_html(
+        data,
+        NOW,
+        template="<h1>{{ report.summary.hosts }} hosts, {{ view.generated }}</h1>"
+        "{% for h in view.hosts %}<p>{{ h.name }}</p>{% endfor %}",
+    )
+    assert page.startswith("<h1>6 hosts, 2026-11-23 ")
+    assert "<p>edge01</p>" in page
+    escaped = report.render_html(data, NOW, template="{{ '<script>' }}")
+    assert escaped == "&lt;script&gt;"
+    with pytest.raises(PkiInputError, match="template"):
+        report.render_html(data, NOW, template="{% for %}")
 
 
 def test_timeline_ignores_unparseable_dates_and_scales_to_today() -> None:
@@ -300,3 +363,43 @@ def test_timeline_ignores_unparseable_dates_and_scales_to_today() -> None:
     assert svg.startswith("<svg") and svg.endswith("</svg>")
     assert "today 2026-11-23" in svg
     assert svg.count("<rect") == 1
+
+
+def test_provenance_column_and_root_table() -> None:
+    stray = Finding(
+        "unvetted_root", "warning", "stray root", "remove it", object="Root/registry/" + "EE" * 20
+    )
+    prov = {
+        "counts": {
+            "windows_required": 8,
+            "microsoft_program": 31,
+            "enterprise": 1,
+            "declared": 0,
+            "unvetted": 1,
+        },
+        "roots": [
+            {
+                "thumbprint": "DD" * 20,
+                "subject": "CN=Contoso Root",
+                "provenance": "enterprise",
+                "locations": [{"store": "Root", "physical": "group_policy"}],
+            },
+            {
+                "thumbprint": "EE" * 20,
+                "subject": "CN=Stray <Root>",
+                "provenance": "unvetted",
+                "locations": [{"store": "Root", "physical": "registry"}],
+            },
+        ],
+    }
+    results = {"fe": {"findings": [stray.as_dict()], "provenance": prov}, "old": {"findings": []}}
+    data = report.build_report(results, NOW)
+    fe = next(h for h in data["hosts"] if h["name"] == "fe")
+    assert fe["provenance"]["counts"]["unvetted"] == 1
+    assert "provenance" not in next(h for h in data["hosts"] if h["name"] == "old")
+    page = report.render_html(data, NOW)
+    assert "<th>Trusted Root provenance</th>" in page
+    assert "8 Windows, 31 program, 1 enterprise, 0 declared, <b>1 unvetted</b>" in page
+    # unvetted first in the host's root table, names escaped
+    assert page.index("CN=Stray &lt;Root&gt;") < page.index("CN=Contoso Root")
+    assert "<td>unvetted</td><td>CN=Stray &lt;Root&gt;</td>" in page

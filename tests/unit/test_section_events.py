@@ -22,7 +22,7 @@ def test_request_groups_ids_per_log_and_provider() -> None:
     events.request({"events_days": 3}, req)
     by_log = {(e["log"], e["provider"]): e for e in req.parameters()["Events"]}
     assert by_log[("Lync Server", None)]["ids"] == [30998, 32042, 32174, 41025, 41026, 61029]
-    assert by_log[("System", "Schannel")]["ids"] == [36874, 36888]
+    assert by_log[("System", "Schannel")]["ids"] == [36874, 36885, 36888]
     ca = by_log[("Application", "Microsoft-Windows-CertificationAuthority")]
     assert ca["ids"] == [100]
     assert ca["match"] == "0x80092013"
@@ -51,7 +51,7 @@ def test_analyze_counts_and_links_causes() -> None:
     snap = _snap(
         [
             {"log": "Lync Server", "provider": None, "exists": True, "counts": {"32042": 12, "41026": 0}},
-            {"log": "System", "provider": "Schannel", "exists": True, "counts": {"36888": 4}},
+            {"log": "System", "provider": "Schannel", "exists": True, "counts": {"36888": 4, "36885": 7}},
             {
                 "log": "Application",
                 "provider": "Microsoft-Windows-CertificationAuthority",
@@ -67,9 +67,14 @@ def test_analyze_counts_and_links_causes() -> None:
     assert facts["counts"]["41026"] == 0
     assert facts["since"].startswith("2026-11-16")
     observed = {o["id"]: o for o in facts["observed"]}
-    assert set(observed) == {32042, 36888, 100}
+    assert set(observed) == {32042, 36885, 36888, 100}
     assert "subordinate_in_root" in observed[32042]["causes"]
-    assert observed[36888]["causes"] == ["weak_signature_ca@critical", "weak_signature_cert@critical"]
+    assert observed[36888]["causes"] == [
+        "weak_signature_ca@critical",
+        "weak_signature_cert@critical",
+        "tls_legacy_disabled_unprepared",
+    ]
+    assert observed[36885]["causes"] == ["schannel_issuer_list_too_long"]
     assert observed[100]["label"] == "event 100 (CertificationAuthority, 0x80092013)"
     assert observed[100]["remote_causes"] == ["ca_crl_expired"]
     assert observed[32042]["remote_causes"] == []
