@@ -59,6 +59,8 @@ def view(host: Mapping[str, Any]) -> dict[str, Any] | None:
     order = {kind: n for n, kind in enumerate(reversed(PROVENANCES))}
     roots = sorted(prov.get("roots") or [], key=lambda r: (order.get(r["provenance"], 0), r["subject"]))
     return {
-        "counts": [{"kind": kind, "label": SHORT[kind], "count": counts.get(kind, 0)} for kind in PROVENANCES],
+        "counts": [
+            {"kind": kind, "label": SHORT[kind], "count": counts.get(kind, 0)} for kind in PROVENANCES
+        ],
         "roots": roots,
     }
