@@ -102,10 +102,14 @@ class ActionModule(CrlAction):
     ) -> tuple[Crl, str]:
         """certutil -crl, read CertEnroll again, find and verify the CRL that appeared."""
         self.certutil("re-issue the CRL", ["-crl"], task_vars)
-        after = _section_ca.ca_state(self.read_snapshot(req, task_vars), state.name)
+        partial = {"changed": True, "reissued": True, "ca": result["ca"]}
+        try:
+            after = _section_ca.ca_state(self.read_snapshot(req, task_vars), state.name)
+        except PkiActionError as err:  # the CRL was issued; only the read of it failed
+            err.partial = {**partial, **err.partial}
+            raise
         seen = {crl.thumbprint for _name, crl in state.crls}
         fresh = [(name, crl) for name, crl in after.crls if crl.thumbprint not in seen and not is_delta(crl)]
-        partial = {"changed": True, "reissued": True, "ca": result["ca"]}
         if not fresh:
             raise PkiActionError(
                 f"host {host}: certutil -crl succeeded but no new CRL appeared in CertEnroll", partial

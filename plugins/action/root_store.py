@@ -139,6 +139,8 @@ class ActionModule(PkiAction):
                 err.partial = dict(
                     result, changed=bool(done), operations=[o.as_dict() for o in done], backups=backups
                 )
+                if err.unconfirmed is not None:  # the reply was lost: this operation may have happened
+                    err.unconfirmed["operation"] = op.as_dict()
                 raise
             done.append(op)
         result["backups"] = backups

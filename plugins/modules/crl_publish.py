@@ -125,4 +125,20 @@ dest:
   description: The controller path the CRL was saved to.
   returned: when O(dest) is set
   type: str
+written:
+  description:
+    - After a failure or a lost connection, the writes the host confirmed before it, in order, each
+      with V(step), V(module) and V(changed) (what the module reported).
+  returned: when the task fails or is unreachable after a write
+  type: list
+  elements: dict
+unconfirmed:
+  description:
+    - When the connection was lost during a write (the result is then C(unreachable), so
+      C(ignore_unreachable) applies), the write whose reply never arrived, with V(step) and
+      V(module). It may have happened, so C(changed) is true; the next run reads the
+      host again and does only what is still missing.
+  returned: when the connection was lost during a write
+  type: list
+  elements: dict
 """

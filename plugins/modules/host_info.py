@@ -112,6 +112,9 @@ notes:
   - Runs as an action plugin on the controller; the host needs only the ansible.windows collection's
     modules (M(ansible.windows.win_powershell)).
   - The script takes its inputs as parameters and never embeds a user value in PowerShell text.
+  - A lost connection (psrp or winrm timeout or reset) makes the result C(unreachable) with one
+    message naming the host, the step and the module, so C(ignore_unreachable) applies. A script that
+    fails without C(msg) (C($ErrorActionPreference = 'Stop')) is reported with its first error record.
 seealso:
   - module: sfb.pki.root_store
   - module: ansible.windows.win_powershell

@@ -212,4 +212,20 @@ diff:
   returned: when diff mode is on and something changes
   type: list
   elements: dict
+written:
+  description:
+    - After a failure or a lost connection, the writes the host confirmed before it, in order, each
+      with V(step), V(module) and V(changed) (what the module reported).
+  returned: when the task fails or is unreachable after a write
+  type: list
+  elements: dict
+unconfirmed:
+  description:
+    - When the connection was lost during a write (the result is then C(unreachable), so
+      C(ignore_unreachable) applies), the write whose reply never arrived, with V(step) and
+      V(module) and the V(operation) (as in RV(operations)). It may have happened, so C(changed) is
+      true; the next run reads the host again and does only what is still missing.
+  returned: when the connection was lost during a write
+  type: list
+  elements: dict
 """

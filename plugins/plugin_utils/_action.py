@@ -8,10 +8,11 @@ stock ansible.windows modules; a failed module call becomes one error naming hos
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import yaml
-from ansible.errors import AnsibleActionFail
+from ansible.errors import AnsibleActionFail, AnsibleConnectionFailure
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
 
@@ -30,12 +31,28 @@ REGEDIT = "ansible.windows.win_regedit"
 
 
 class PkiActionError(Exception):
-    """A failed step; `partial` holds what the action already did, returned with the failure."""
+    """A failed step; `partial` holds what the action already did, returned with the failure.
 
-    def __init__(self, message: str, partial: dict[str, Any] | None = None) -> None:
-        """Keep the message and the partial result."""
+    `unreachable` marks a lost connection (the task result is `unreachable: true`, as Ansible makes
+    it for a connection failure, so `ignore_unreachable` applies); `unconfirmed` describes a write
+    whose outcome is unknown because the connection was lost while it ran.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        partial: dict[str, Any] | None = None,
+        unreachable: bool = False,
+        unconfirmed: dict[str, Any] | None = None,
+    ) -> None:
+        """Keep the message, the partial result and how the step failed."""
         super().__init__(message)
         self.partial = partial or {}
+        self.unreachable = unreachable
+        self.unconfirmed = unconfirmed
+
+
+MAY_HAVE_HAPPENED = "the change may have happened; the next run reads the host and settles it"
 
 
 def registry_path(hklm_relative: str) -> str:
@@ -48,18 +65,43 @@ def reg_binary(data: bytes) -> str:
     return "hex:" + ",".join(f"{b:02x}" for b in data)
 
 
+def failure_detail(res: dict[str, Any]) -> str:
+    """What a failed module result says: `msg`, else the first PowerShell error record.
+
+    ansible.windows win_powershell returns no `msg` when the script throws; the error is in
+    `error[].exception.message` and `error[].output` (plugins/modules/win_powershell.ps1).
+    """
+    detail = str(res.get("msg") or res.get("message") or "").strip()
+    errors = res.get("error")
+    if isinstance(errors, list) and errors:
+        first = errors[0]
+        if isinstance(first, dict):
+            exception = first.get("exception") if isinstance(first.get("exception"), dict) else {}
+            text = str(exception.get("message") or "").strip() or str(first.get("output") or "").strip()
+            fqid = first.get("fully_qualified_error_id")
+            if fqid:
+                text = f"{text} ({fqid})"
+        else:
+            text = str(first).strip()
+        more = f" (and {len(errors) - 1} more error records)" if len(errors) > 1 else ""
+        detail = f"{detail}; {text}{more}" if detail else f"the script failed: {text}{more}"
+    return detail or "no message"
+
+
 class PkiAction(ActionBase):  # type: ignore[misc]
     """Base action: subclasses set DOCUMENTATION and implement `run_pki`."""
 
     DOCUMENTATION: str = ""
     TRANSFERS_FILES = False
     snapshot_raw: dict[str, Any] | None = None
+    written: list[dict[str, Any]]
 
     def run(self, tmp: Any = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
         """Validate the arguments, run `run_pki`, turn known failures into a failed result."""
         self._supports_check_mode = True
         self._supports_async = False
         task_vars = task_vars or {}
+        self.written = []
         result: dict[str, Any] = super().run(tmp, task_vars)
         result.setdefault("changed", False)
         try:
@@ -67,12 +109,26 @@ class PkiAction(ActionBase):  # type: ignore[misc]
             result.update(self.run_pki(args, task_vars))
         except PkiActionError as err:
             result.update(err.partial)
-            result.update(failed=True, msg=str(err))
+            self._failure(result, err)
         except PkiInputError as err:
             result.update(failed=True, msg=str(err), changed=False)
         except AnsibleActionFail as err:
             result.update(failed=True, msg=err.message)
         return result
+
+    def _failure(self, result: dict[str, Any], err: PkiActionError) -> None:
+        """A failed or unreachable result that says what was written before the failure."""
+        if self.written:
+            result["written"] = list(self.written)
+        if err.unconfirmed is not None:
+            result["unconfirmed"] = [err.unconfirmed]
+        if any(w.get("changed") for w in self.written) or err.unconfirmed is not None:
+            result["changed"] = True
+        if err.unreachable:
+            # As Ansible reports a connection failure: unreachable, no `failed` key.
+            result.update(unreachable=True, msg=str(err))
+        else:
+            result.update(failed=True, msg=str(err))
 
     def run_pki(self, args: dict[str, Any], task_vars: dict[str, Any]) -> dict[str, Any]:
         """The action's work on validated arguments; returns the result fields."""
@@ -92,20 +148,81 @@ class PkiAction(ActionBase):  # type: ignore[misc]
         """The inventory name of the host being worked on."""
         return str(task_vars.get("inventory_hostname", "localhost"))
 
-    def run_module(
-        self, step: str, module_name: str, module_args: dict[str, Any], task_vars: dict[str, Any]
+    def call_host(
+        self,
+        step: str,
+        module_name: str,
+        call: Callable[[], dict[str, Any]],
+        task_vars: dict[str, Any],
+        write: bool,
     ) -> dict[str, Any]:
-        """Run one stock module on the host; a failure raises one error naming host, module and step."""
-        res: dict[str, Any] = self._execute_module(
-            module_name=module_name, module_args=module_args, task_vars=task_vars
+        """Make one call that reaches the host; a lost connection becomes one error naming the step.
+
+        Over psrp and winrm a timeout or a reset raises out of `_execute_module` (AnsibleConnectionFailure,
+        or the transport library's own exception) instead of returning a result. For a write the
+        outcome is then unknown: the module may have run and only its reply been lost.
+        """
+        try:
+            return call()
+        except AnsibleConnectionFailure as err:
+            raise self._lost(step, module_name, str(err), task_vars, write, unreachable=True) from err
+        except (AnsibleActionFail, PkiActionError, PkiInputError):
+            raise
+        except Exception as err:  # a transport library exception (requests, pypsrp)
+            detail = f"{type(err).__name__}: {err}"
+            raise self._lost(step, module_name, detail, task_vars, write, unreachable=False) from err
+
+    def _lost(
+        self,
+        step: str,
+        module_name: str,
+        detail: str,
+        task_vars: dict[str, Any],
+        write: bool,
+        unreachable: bool,
+    ) -> PkiActionError:
+        what = "the connection was lost" if unreachable else "the call failed in transport"
+        message = f"host {self.host_name(task_vars)}: {step}: {module_name}: {what}: {detail}"
+        if write:
+            return PkiActionError(
+                f"{message}; {MAY_HAVE_HAPPENED}",
+                unreachable=unreachable,
+                unconfirmed={"step": step, "module": module_name},
+            )
+        return PkiActionError(message, unreachable=unreachable)
+
+    def wrote(self, step: str, module_name: str, res: dict[str, Any]) -> None:
+        """Note a write the host confirmed; a later failure returns the list as `written`."""
+        self.written.append({"step": step, "module": module_name, "changed": bool(res.get("changed"))})
+
+    def run_module(
+        self,
+        step: str,
+        module_name: str,
+        module_args: dict[str, Any],
+        task_vars: dict[str, Any],
+        write: bool = True,
+    ) -> dict[str, Any]:
+        """Run one stock module on the host; a failure raises one error naming host, module and step.
+
+        `write`: the call may change the host (never in check mode); confirmed writes are noted.
+        """
+        write = write and not self._task.check_mode
+        res: dict[str, Any] = self.call_host(
+            step,
+            module_name,
+            lambda: self._execute_module(
+                module_name=module_name, module_args=module_args, task_vars=task_vars
+            ),
+            task_vars,
+            write,
         )
         if res.get("failed") or res.get("unreachable"):
-            detail = res.get("msg") or res.get("message") or "no message"
-            errors = res.get("error")
-            if isinstance(errors, list) and errors:
-                first = errors[0]
-                detail = f"{detail}; {first.get('output', first) if isinstance(first, dict) else first}"
-            raise PkiActionError(f"host {self.host_name(task_vars)}: {step}: {module_name} failed: {detail}")
+            raise PkiActionError(
+                f"host {self.host_name(task_vars)}: {step}: {module_name} failed: {failure_detail(res)}"
+            )
+        if write:
+            self.wrote(step, module_name, res)
         return res
 
     def read_snapshot(
@@ -128,6 +245,7 @@ class PkiAction(ActionBase):  # type: ignore[misc]
             POWERSHELL,
             {"script": SNAPSHOT_SCRIPT, "parameters": request.parameters(), "depth": depth},
             task_vars,
+            write=False,
         )
         raw = res.get("result")
         problem = language_mode_problem(raw) if isinstance(raw, dict) else None

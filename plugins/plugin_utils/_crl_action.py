@@ -40,8 +40,14 @@ class CrlAction(PkiAction):
 
     def certutil(self, step: str, args: list[str], task_vars: dict[str, Any]) -> dict[str, Any]:
         """Run certutil.exe with an argv list (never a command line); a non-zero exit names the step."""
-        res: dict[str, Any] = self._execute_module(
-            module_name=COMMAND, module_args={"argv": ["certutil.exe", *args]}, task_vars=task_vars
+        res: dict[str, Any] = self.call_host(
+            step,
+            COMMAND,
+            lambda: self._execute_module(
+                module_name=COMMAND, module_args={"argv": ["certutil.exe", *args]}, task_vars=task_vars
+            ),
+            task_vars,
+            write=True,
         )
         if res.get("failed") or res.get("unreachable") or res.get("rc", 0) != 0:
             output = " ".join(str(res.get(k) or "").strip() for k in ("stdout", "stderr")).strip()
@@ -50,6 +56,7 @@ class CrlAction(PkiAction):
                 f"host {self.host_name(task_vars)}: {step}: certutil {' '.join(args)} failed"
                 f" (rc {res.get('rc')}): {detail}"
             )
+        self.wrote(f"{step} (certutil {' '.join(args)})", COMMAND, res)
         return res
 
     def ensure_folder(self, step: str, path: str, task_vars: dict[str, Any]) -> dict[str, Any]:
@@ -74,7 +81,12 @@ class CrlAction(PkiAction):
                 templar=self._templar,
                 shared_loader_obj=self._shared_loader_obj,
             )
-            res: dict[str, Any] = action.run(task_vars=task_vars)
+            # the win_copy action runs win_copy (query), puts the file and runs win_copy again: a lost
+            # connection raises out of any of them (ansible.windows plugins/action/win_copy.py)
+            write = not self._task.check_mode
+            res: dict[str, Any] = self.call_host(
+                f"{step} ({dest})", COPY, lambda: action.run(task_vars=task_vars), task_vars, write
+            )
         finally:
             shutil.rmtree(local_dir, ignore_errors=True)
         if res.get("failed") or res.get("unreachable"):
@@ -82,6 +94,8 @@ class CrlAction(PkiAction):
                 f"host {self.host_name(task_vars)}: {step}: {COPY} to {dest} failed:"
                 f" {res.get('msg') or 'no message'}"
             )
+        if write:
+            self.wrote(f"{step} ({dest})", COPY, res)
         return res
 
     def controller_bytes(self, path: str, option: str) -> bytes:

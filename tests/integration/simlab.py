@@ -266,7 +266,7 @@ class SimLab:
                 "hosts": host,
                 "gather_facts": False,
                 "tasks": [
-                    {"name": f"call {i}", module: args, "ignore_errors": True}
+                    {"name": f"call {i}", module: args, "ignore_errors": True, "ignore_unreachable": True}
                     for i, (module, args) in enumerate(calls)
                 ],
             }
@@ -342,16 +342,20 @@ class SimLab:
         rc: int = 1,
         msg: str | None = None,
         after: int = 0,
+        transport: str | None = None,
     ) -> None:
-        """Make the next `count` calls of `module` on `host` fail ("failed" with rc, or "unreachable").
+        """Make the next `count` calls of `module` on `host` fail (kinds: docs/testing.md, Fault injection).
 
-        `after` lets that many calls of the module succeed first (a fault in the middle of a task).
+        `after` lets that many calls of the module succeed first (a fault in the middle of a task);
+        `transport` (psrp, winrm) picks the exception text of a connection fault.
         """
         fault: dict[str, Any] = {"module": module.split(".")[-1], "count": count, "kind": kind, "rc": rc}
         if after:
             fault["after"] = after
         if msg:
             fault["msg"] = msg
+        if transport:
+            fault["transport"] = transport
         self.edit(host, lambda m: m.faults.append(fault))
 
     def ad(self) -> dict[str, Any]:

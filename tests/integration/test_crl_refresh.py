@@ -207,20 +207,26 @@ def test_planned_is_only_for_check_mode(lab: SimLab) -> None:
 
 
 def test_root_unreachable_fails_clearly_and_reports_days_left(lab: SimLab) -> None:
-    lab.inject_fault("offroot01", "win_powershell", kind="unreachable")
+    lab.inject_fault("offroot01", "win_powershell", kind="connection_lost")
     res = run(lab)
     assert res.rc != 0
     assert res.failed["offroot01"] == 1
+    # the lost connection raised (as psrp does); crl_publish turned it into one unreachable result
+    published = res.result("offroot01", PUBLISH)
+    assert published["unreachable"] is True and published["changed"] is False
+    lost = "host offroot01: read the host snapshot: ansible.windows.win_powershell: the connection was lost"
+    assert published["msg"].startswith(lost)
     verdict = res.result(
         "offroot01", "sfb.pki.offline_root_crl : Fail a root whose CRL could not be refreshed"
     )
-    assert verdict["failed"] is True and "unreachable" in verdict["msg"]
+    assert verdict["failed"] is True and lost in verdict["msg"]
+    assert "Failed to connect to the host via PSRP" in verdict["msg"]
     report = res.result("subca01", REPORT)["msg"]
     assert "number 4" in report and ("19 days left" in report or "20 days left" in report)
     assert "offroot01 delivered no CRL" in report
     assert certutil_calls(lab, "subca01") == []
 
-    lab.inject_fault("offroot01", "win_powershell", kind="unreachable")
+    lab.inject_fault("offroot01", "win_powershell", kind="connection_lost")
     close = run(lab, offline_root_crl_fail_within_days=25)
     failed = close.result("subca01", FAIL)
     assert failed["failed"] is True

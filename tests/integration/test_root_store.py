@@ -113,13 +113,16 @@ def test_check_mode_plan_equals_the_real_run(lab: SimLab, tmp_path: Path) -> Non
 def test_fault_between_add_and_remove_then_rerun_converges(lab: SimLab, tmp_path: Path) -> None:
     issuing = lab.thumbprint("issuing")
     # fe01's plan: add to CA, pin root, remove the subordinate from Root; the removal fails
-    lab.inject_fault("fe01", "win_regedit", after=2, msg="simulated fault: WinRM connection reset")
+    # the connection drops before the removal reaches the host (psrp raises; the task is unreachable)
+    lab.inject_fault("fe01", "win_regedit", after=2, kind="connection_lost")
     first = site(lab, tmp_path, limit="fe01")
     assert first.failed["fe01"] == 1
     failed = first.result("fe01", TASK)
+    assert failed["unreachable"] is True and failed["changed"] is True
     assert "host fe01" in failed["msg"] and "ansible.windows.win_regedit" in failed["msg"]
-    assert f"remove {issuing}" in failed["msg"] and "WinRM connection reset" in failed["msg"]
+    assert f"remove {issuing}" in failed["msg"] and "Failed to connect to the host via PSRP" in failed["msg"]
     assert [o["action"] for o in failed["operations"]] == ["add", "add"]
+    assert [u["operation"]["action"] for u in failed["unconfirmed"]] == ["remove"]
     # nothing lost: the subordinate is in CA and still in Root, and it was backed up first
     assert issuing in lab.store_thumbprints("fe01", "CA", "registry")
     assert issuing in lab.store_thumbprints("fe01", "Root", "registry")

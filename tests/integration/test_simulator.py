@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import pytest
 import simlab
@@ -122,6 +123,45 @@ def test_faults_fail_the_next_calls_then_clear(lab: SimLab) -> None:
     assert res.stats["fe01"]["ok"] == 1
     assert lab.state("edge01")["faults"] == [] and lab.state("fe01")["faults"] == []
     assert [c["unreachable"] for c in lab.calls("edge01")] == [True]
+
+
+def test_connection_faults_raise_like_psrp_and_winrm(lab: SimLab) -> None:
+    lab.inject_fault("fe01", "win_regedit", kind="reply_lost")
+    lab.inject_fault("fe01", "win_regedit", kind="connection_lost", transport="winrm")
+    lab.inject_fault("fe01", "win_powershell", kind="script_error")
+    key = "HKLM:\\SOFTWARE\\Contoso\\Faults"
+    calls: list[tuple[str, dict[str, Any] | str]] = [
+        ("ansible.windows.win_regedit", {"path": key, "name": name, "data": 1, "type": "dword"})
+        for name in ("Lost", "Refused")
+    ]
+    calls.append(("ansible.windows.win_powershell", {"script": "Get-ChildItem C:\\"}))
+    lost, refused, script = lab.tasks("fe01", calls)
+    # psrp.py exec_command: the module ran, its reply timed out
+    assert lost["unreachable"] is True
+    assert lost["msg"].endswith("HTTP read timeout during PSRP script execution")
+    # winrm.py _winrm_connect: the module never started
+    assert refused["unreachable"] is True and "ntlm: HTTPSConnectionPool(host=" in refused["msg"]
+    assert "Connection refused" in refused["msg"]
+    values = lab.host("fe01").registry.values("HKLM\\SOFTWARE\\Contoso\\Faults")
+    assert "Lost" in values and "Refused" not in values
+    # win_powershell.ps1: a script that throws fails without msg, the error records say why
+    assert script["failed"] is True and "Access to the path" in script["error"][0]["exception"]["message"]
+    assert script["error"][0]["fully_qualified_error_id"].startswith("DirUnauthorizedAccessError")
+    logged = [(c["module"], c.get("fault"), c["changed"]) for c in lab.calls("fe01")]
+    assert logged == [
+        ("win_regedit", "reply_lost", True),
+        ("win_regedit", "connection_lost", False),
+        ("win_powershell", "script_error", False),
+    ]
+    assert lab.state("fe01")["faults"] == []
+
+
+def test_a_connection_fault_without_the_sim_connection_fails_loudly(lab: SimLab) -> None:
+    lab.inject_fault("edge01", "win_ping", kind="reply_lost", transport="winrm")
+    res = lab.run("tests/integration/playbooks/sim_ping.yml", extra_vars={"ansible_connection": "local"})
+    ping = res.result("edge01", "Ping")
+    assert ping["failed"] is True and not ping.get("unreachable")
+    assert ping["msg"].startswith("simulator: fault kind reply_lost on win_ping needs ansible_connection")
 
 
 def test_certutil_crl_signs_a_crl_with_the_ca_key(lab: SimLab) -> None:

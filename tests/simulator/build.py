@@ -7,7 +7,7 @@
 The estate is declarative YAML (tests/simulator/estates/<name>/estate.yml, schema in docs/testing.md).
 Output (never committed):
 
-    <out>/inventory.yml          ansible_connection local, one interpreter wrapper per host
+    <out>/inventory.yml          connection ansible.windows.sim_local, one interpreter wrapper per host
     <out>/hosts/<host>.yml       the host's state (human-readable; the simulated ansible.windows edits it)
     <out>/hosts/<host>.calls.jsonl   the host's call log (appended by every simulated module call)
     <out>/bin/<host>-python      exports SFB_SIM_STATE and execs this Python
@@ -327,7 +327,7 @@ def write_runtime(out: Path, python: str | None = None) -> None:
         )
         wrapper.chmod(wrapper.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
         hostvars = {
-            "ansible_connection": "local",
+            "ansible_connection": "ansible.windows.sim_local",
             "ansible_python_interpreter": str(wrapper),
             "sfb_sim_state": str(state),
             **(info.get("vars") or {}),

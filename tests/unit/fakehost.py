@@ -3,19 +3,31 @@
 """An in-memory Windows host for action-plugin unit tests: answers the snapshot and applies win_regedit.
 
 Only the certificate stores are modelled. `fail_on` makes the n-th call (1-based) fail, to test
-interrupted runs. Every call is recorded in `calls` as (module name, args).
+interrupted runs; `faults` ({call number: kind}) injects the other shapes Windows produces:
+
+- `failed`: the module's failed result;
+- `connection_lost`: AnsibleConnectionFailure before the module runs (nothing changes);
+- `reply_lost`: the module runs (the write happens), then AnsibleConnectionFailure;
+- `reset`: the module runs, then the transport library's own exception (not an Ansible error);
+- `script_error`: win_powershell's result when the script throws: `failed`, no `msg`, `error[]`.
+
+The messages are the simulator's (tests/simulator/.../plugins/connection/sim_local.py and
+sim_module.py), which cite the ansible-core and ansible.windows sources they copy.
+Every call is recorded in `calls` as (module name, args).
 """
 
 from __future__ import annotations
 
 import base64
+import importlib.util
 import os
 import re
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 from unittest import mock
 
-from ansible.errors import AnsibleFileNotFound
+from ansible.errors import AnsibleConnectionFailure, AnsibleFileNotFound
 
 from ansible_collections.sfb.pki.plugins.module_utils._stores import PHYSICAL_STORES
 from ansible_collections.sfb.pki.plugins.plugin_utils._snapshot_script import SNAPSHOT_MARKER
@@ -28,6 +40,7 @@ class FakeHost:
         self.keys: dict[str, dict[str, bytes]] = {}
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.fail_on: int | None = None
+        self.faults: dict[int, str] = {}
         for store in PHYSICAL_STORES:
             self.keys[store.certificates_key.lower()] = {}
             self.keys[store.crls_key.lower()] = {}
@@ -44,14 +57,29 @@ class FakeHost:
     def execute(self, module_name: str, module_args: dict[str, Any], task_vars: Any = None) -> dict[str, Any]:
         """Stand-in for ActionBase._execute_module."""
         self.calls.append((module_name, module_args))
+        kind = self.faults.pop(len(self.calls), None)
         if self.fail_on is not None and len(self.calls) == self.fail_on:
-            return {"failed": True, "msg": "simulated connection reset"}
+            kind = "failed"
+        if kind == "failed":
+            return {"failed": True, "msg": "simulated module failure"}
+        if kind == "connection_lost":
+            raise AnsibleConnectionFailure(connection_error("connection_lost", "psrp", "fe01", None))
+        if kind == "script_error":
+            assert module_name == "ansible.windows.win_powershell"
+            return script_error_result()
         if module_name == "ansible.windows.win_powershell":
             assert module_args["script"].startswith(SNAPSHOT_MARKER)
-            return {"changed": False, "result": self._snapshot(module_args["parameters"])}
-        if module_name == "ansible.windows.win_regedit":
-            return self._regedit(module_args)
-        raise AssertionError(f"unexpected module {module_name}")
+            result = {"changed": False, "result": self._snapshot(module_args["parameters"])}
+        elif module_name == "ansible.windows.win_regedit":
+            result = self._regedit(module_args)
+        else:
+            raise AssertionError(f"unexpected module {module_name}")
+        if kind == "reply_lost":
+            raise AnsibleConnectionFailure(connection_error("reply_lost", "psrp", "fe01", None))
+        if kind == "reset":
+            raise ConnectionResetError(104, "Connection reset by peer")
+        assert kind is None, kind
+        return result
 
     def _snapshot(self, params: dict[str, Any]) -> dict[str, Any]:
         keys = []
@@ -106,3 +134,22 @@ def _find_needle(dirname: str, needle: str) -> str:
     if not os.path.exists(needle):
         raise AnsibleFileNotFound(file_name=needle, paths=[dirname])
     return needle
+
+
+def _simulator_faults() -> Any:
+    """The simulator's fault shapes (sim_faults.py), loaded by path: the simulated collection is not on
+    sys.path in unit tests, where `ansible_collections.ansible.windows` is the real one."""
+    path = (
+        Path(__file__).resolve().parent.parent
+        / "simulator/ansible_collections/ansible/windows/plugins/module_utils/sim_faults.py"
+    )
+    spec = importlib.util.spec_from_file_location("sfb_sim_faults", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_FAULTS = _simulator_faults()
+connection_error = _FAULTS.connection_error
+script_error_result = _FAULTS.script_error_result

@@ -90,7 +90,7 @@ def test_fault_between_add_and_remove_then_rerun_converges(pki: pf.Hierarchy, tm
     failed = run(host, tmp_path)
     assert failed["failed"] is True
     assert "host fe01" in failed["msg"] and REGEDIT in failed["msg"] and "remove" in failed["msg"]
-    assert "simulated connection reset" in failed["msg"]
+    assert "simulated module failure" in failed["msg"]
     assert failed["changed"] is True and [o["action"] for o in failed["operations"]] == ["add"]
     # nothing lost: it is in CA, still in Root, and backed up
     assert pki.issuing.thumbprint in host.thumbprints(*CA_REG)

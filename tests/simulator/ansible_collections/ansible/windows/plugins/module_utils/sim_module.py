@@ -24,6 +24,7 @@ import yaml
 from ansible.module_utils.basic import AnsibleModule, _load_params
 
 from ansible_collections.ansible.windows.plugins.module_utils import sim_host
+from ansible_collections.ansible.windows.plugins.module_utils.sim_faults import script_error_result
 
 ENV_REAL = "SFB_SIM_REAL_WINDOWS"
 
@@ -172,6 +173,7 @@ class SimModule(AnsibleModule):  # type: ignore[misc]
     sim_state_path = ""
     sim_raw_args: dict[str, Any] = {}  # noqa: RUF012
     sim_started = 0.0
+    sim_fault: dict[str, Any] | None = None  # the fault this call carries (reply_lost: after the work)
 
     def _sim_log(self, result: dict[str, Any]) -> None:
         if not self.sim_state_path:
@@ -193,16 +195,25 @@ class SimModule(AnsibleModule):  # type: ignore[misc]
             entry["rc"] = result["rc"]
         if result.get("msg") and (entry["failed"] or entry["unreachable"]):
             entry["msg"] = result["msg"]
+        if self.sim_fault is not None:
+            kind = str(self.sim_fault.get("kind", "failed"))
+            entry["fault"] = "connection_lost" if kind == "unreachable" else kind
+            if entry["fault"] == "connection_lost":
+                entry["unreachable"] = True
         sim_host.append_call(self.sim_state_path, entry)
 
     def exit_json(self, **kwargs: Any) -> None:
-        """Log, then exit like AnsibleModule."""
+        """Log, then exit like AnsibleModule (or lose the reply, after the work, for reply_lost)."""
         self._sim_log(kwargs)
+        if self.sim_fault is not None:
+            _emit(_fault_result(self.sim_name, self.sim_fault))
         super().exit_json(**kwargs)
 
     def fail_json(self, msg: str, **kwargs: Any) -> None:
-        """Log, then fail like AnsibleModule."""
+        """Log, then fail like AnsibleModule (or lose the reply, for reply_lost)."""
         self._sim_log({**kwargs, "msg": msg, "failed": True})
+        if self.sim_fault is not None:
+            _emit(_fault_result(self.sim_name, self.sim_fault))
         super().fail_json(msg=msg, **kwargs)
 
 
@@ -213,15 +224,45 @@ def _emit(result: dict[str, Any]) -> None:
     sys.exit(1 if result.get("failed") else 0)
 
 
+# Fault kinds a lost connection produces. A module cannot raise on the controller, so the fake marks its
+# output with CONNECTION_MARKER and the test connection plugin `ansible.windows.sim_local`
+# (plugins/connection/sim_local.py) turns the mark into the exception psrp or winrm raises.
+CONNECTION_MARKER = "_sfb_sim_connection_fault"
+# connection_lost (alias unreachable): raised before the module runs, nothing changes on the host.
+# reply_lost: the module runs and changes the host; its reply never reaches the controller.
+CONNECTION_KINDS = ("connection_lost", "unreachable", "reply_lost")
+FAULT_KINDS = ("failed", "script_error", *CONNECTION_KINDS)
+TRANSPORTS = ("psrp", "winrm")
+
+
+def _connection_mark(name: str, fault: dict[str, Any]) -> dict[str, Any]:
+    """The module output the sim_local connection plugin turns into an AnsibleConnectionFailure.
+
+    Without that connection plugin the output is a loud failure: the fault would otherwise be lost.
+    """
+    kind = "connection_lost" if fault.get("kind") == "unreachable" else str(fault["kind"])
+    transport = str(fault.get("transport") or "psrp")
+    if transport not in TRANSPORTS:
+        raise sim_host.SimError(f"fault transport {transport!r} is not one of {', '.join(TRANSPORTS)}")
+    return {
+        "failed": True,
+        "changed": False,
+        "msg": f"simulator: fault kind {kind} on {name} needs ansible_connection ansible.windows.sim_local",
+        CONNECTION_MARKER: {"kind": kind, "transport": transport, "module": name, "msg": fault.get("msg")},
+    }
+
+
 def _fault_result(name: str, fault: dict[str, Any]) -> dict[str, Any]:
     kind = str(fault.get("kind", "failed"))
     msg = str(fault.get("msg") or "")
-    if kind == "unreachable":
-        return {
-            "unreachable": True,
-            "changed": False,
-            "msg": msg or f"simulated fault: the host is unreachable (psrp) during {name}",
-        }
+    if kind not in FAULT_KINDS:
+        raise sim_host.SimError(f"fault kind {kind!r} is not one of {', '.join(FAULT_KINDS)}")
+    if kind in CONNECTION_KINDS:
+        return _connection_mark(name, fault)
+    if kind == "script_error":
+        if name != "win_powershell":
+            raise sim_host.SimError(f"fault kind script_error applies to win_powershell only, not {name}")
+        return script_error_result(fault.get("msg"))
     rc = int(fault.get("rc", 1))
     result = {"failed": True, "changed": False, "msg": msg or f"simulated fault: {name} failed with rc {rc}"}
     if name in ("win_command", "win_shell"):
@@ -268,15 +309,24 @@ def run(name: str, handler: Handler, extra_kwargs: dict[str, Any] | None = None)
     SimModule.sim_state_path = state_path
     SimModule.sim_raw_args = dict(raw)
     SimModule.sim_started = started
+    SimModule.sim_fault = None
     with sim_host.locked(state_path):
         host = sim_host.load_host(state_path)
         fault = take_fault(host, name)
         if fault is not None:
             sim_host.save_host(host)
-            result = _fault_result(name, fault)
-            SimModule._sim_log(SimModule.__new__(SimModule), result)
-            _emit(result)
-            return
+            if fault.get("kind") == "reply_lost":
+                SimModule.sim_fault = fault  # the module runs and changes the host; the reply is lost
+            else:
+                try:
+                    result = _fault_result(name, fault)
+                except sim_host.SimError as err:
+                    result = {"failed": True, "msg": f"simulator: {err}"}
+                logger = SimModule.__new__(SimModule)
+                logger.sim_fault = fault
+                logger._sim_log(result)
+                _emit(result)
+                return
         spec, kwargs = build_argument_spec(name)
         kwargs.update(extra_kwargs or {})
         module = SimModule(argument_spec=spec, **kwargs)
