@@ -393,21 +393,42 @@ def other_estates(out: Path, report: Report) -> list[Entry]:
     return entries
 
 
+def _crl_issuer(entry: Entry) -> bytes | None:
+    """The issuer name (DER) of a CRL entry the codec can read, else None."""
+    if entry.kind != "crl":
+        return None
+    try:
+        der = _blob.decode_crl_blob(entry.blob, entry.source, entry.key_name)
+        issuer: bytes = _crl.Crl.from_der(der, entry.source).crl.issuer.public_bytes()
+    except PkiInputError:
+        return None
+    return issuer
+
+
 def rounds(entries: list[Entry]) -> list[list[Entry]]:
-    """Pack the entries into imports where no two share a registry key (same blob twice is kept once)."""
-    packed: list[tuple[dict[tuple[str, str, str, str], Entry], list[Entry]]] = []
+    """Pack the entries into imports where no two share a registry key (same blob twice is kept once).
+
+    Two CRLs of one issuer stay apart too: a store keeps one CRL per issuer as it reads them (crypt32
+    adds each with "replace existing", and a CRL of the same issuer is the existing one).
+    """
+    packed: list[tuple[dict[tuple[Any, ...], Entry], list[Entry]]] = []
     for entry in entries:
-        for slots, members in packed:
-            other = slots.get(entry.slot)
-            if other is None:
-                slots[entry.slot] = entry
+        issuer = _crl_issuer(entry)
+        keys: list[tuple[Any, ...]] = [entry.slot]
+        if issuer is not None:
+            keys.append((entry.location, entry.store.lower(), "crl-issuer", issuer))
+        for taken, members in packed:
+            other = taken.get(entry.slot)
+            if other is not None and other.blob == entry.blob:
+                break
+            if all(key not in taken for key in keys):
+                for key in keys:
+                    taken[key] = entry
                 members.append(entry)
                 break
-            if other.blob == entry.blob:
-                break
         else:
-            packed.append(({entry.slot: entry}, [entry]))
-    return [members for _slots, members in packed]
+            packed.append(({key: entry for key in keys}, [entry]))
+    return [members for _taken, members in packed]
 
 
 # --- what the collection expects ----------------------------------------------------------------------------
