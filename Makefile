@@ -17,7 +17,8 @@ STAMP := $(VENV)/.installed
 COLLECTIONS := $(abspath $(BUILD))/collections
 COLL_LINK := $(COLLECTIONS)/ansible_collections/sfb/pki
 
-.PHONY: help venv collection test lint typecheck unit integration molecule lab bench clean \
+.PHONY: help venv collection test lint typecheck unit integration molecule lab bench clean wine-check \
+	wine-check-if-present \
 	sanity ansible-lint build package ee changelog changelog-lint windows-floor ci
 
 # Release gates (see .ci/run). Each one works on a copy or a build product, never on the worktree.
@@ -42,7 +43,8 @@ export SFB_COLLECTIONS_PATH
 
 help:
 	@echo "make lab            - build the simulated estate, audit, remediate, audit again, print the report path"
-	@echo "make test           - lint, type check, unit and simulator integration tests"
+	@echo "make test           - lint, type check, unit and simulator integration tests, wine-check when Wine is installed"
+	@echo "make wine-check     - Wine's crypt32 reads every blob the lab writes; the codec decodes what Wine writes"
 	@echo "make bench          - benchmark (writes bench/results/)"
 	@echo "make sanity         - ansible-test sanity on a clean copy of the collection"
 	@echo "make ansible-lint   - ansible-lint --offline, production profile, roles and playbooks"
@@ -87,7 +89,28 @@ molecule: $(STAMP) collection
 	  $(BIN)/python tests/simulator/build.py lab $(BUILD)/molecule-sim && \
 	  PATH=$(abspath $(BIN)):$$PATH ANSIBLE_COLLECTIONS_PATH=$(SIM_COLLECTIONS) $(BIN)/molecule test -s sim; fi
 
-test: lint typecheck unit integration molecule
+test: lint typecheck unit integration molecule wine-check-if-present
+
+# An independent reader: Wine's crypt32 (Debian: wine64, gcc-mingw-w64-x86-64). See docs/testing.md.
+WINE ?= wine
+MINGW_CC ?= x86_64-w64-mingw32-gcc
+WINE_EXE := $(BUILD)/wine/certstore.exe
+
+$(WINE_EXE): tests/wine/certstore.c
+	@mkdir -p $(dir $@)
+	$(MINGW_CC) -O2 -Wall -Wextra -municode -o $@ $< -lcrypt32
+
+wine-check: $(STAMP) collection $(WINE_EXE)
+	PATH=$(abspath $(BIN)):$$PATH $(BIN)/python tests/wine/check.py --exe $(WINE_EXE) --work $(BUILD)/wine
+
+# CI sets SFB_REQUIRE_WINE=1 so that a missing tool chain fails instead of skipping.
+wine-check-if-present:
+	@if { command -v $(WINE) || command -v wine64 || test -x /usr/lib/wine/wine64; } >/dev/null 2>&1 \
+	    && command -v $(MINGW_CC) >/dev/null 2>&1; then \
+	  $(MAKE) --no-print-directory wine-check; \
+	elif [ -n "$(SFB_REQUIRE_WINE)" ]; then \
+	  echo "wine-check: FAILED (wine64 or x86_64-w64-mingw32-gcc not installed, SFB_REQUIRE_WINE is set)"; exit 1; \
+	else echo "wine-check: SKIPPED (wine64 or x86_64-w64-mingw32-gcc not installed)"; fi
 
 lab: $(STAMP) collection
 	PATH=$(abspath $(BIN)):$$PATH $(BIN)/python tests/simulator/lab.py --out $(BUILD)/lab

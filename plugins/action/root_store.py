@@ -21,11 +21,18 @@ from ansible_collections.sfb.pki.plugins.module_utils._rootplan import (
     plan_root_store,
     store_diff,
 )
+from ansible_collections.sfb.pki.plugins.module_utils._rootrecords import RECORD_LISTS
 from ansible_collections.sfb.pki.plugins.module_utils._section_certificates import Inventory, Location
 from ansible_collections.sfb.pki.plugins.module_utils._snapshot import SnapshotRequest
 from ansible_collections.sfb.pki.plugins.module_utils._stores import HIVE
 from ansible_collections.sfb.pki.plugins.modules.root_store import DOCUMENTATION
-from ansible_collections.sfb.pki.plugins.plugin_utils._action import PkiAction, PkiActionError, reg_binary
+from ansible_collections.sfb.pki.plugins.plugin_utils._action import (
+    REGEDIT,
+    PkiAction,
+    PkiActionError,
+    reg_binary,
+    registry_path,
+)
 
 # The controller folder for backups when backup_dir is not given (docs/root_store.md).
 DEFAULT_BACKUP_DIR = "~/.local/share/sfb.pki/backups"
@@ -103,7 +110,15 @@ class ActionModule(PkiAction):
         snap = self.read_snapshot(req, task_vars, reuse=args.get("snapshot"))
         inv = certificates.read_inventory(snap)
         now = datetime.now(UTC)
-        plan = plan_root_store(inv, desired, now, args["pin_policy_roots"], args["subordinates"])
+        plan = plan_root_store(
+            inv,
+            desired,
+            now,
+            args["pin_policy_roots"],
+            args["subordinates"],
+            remove_orphan_pins=args["remove_orphan_pins"],
+            move_reappeared=args["move_reappeared"],
+        )
         prov = _provenance.assess(inv, _provenance.context(snap, declared), now)
         _provenance.plan_unvetted(plan, inv, prov, args["unvetted"])
         result: dict[str, Any] = {
@@ -121,12 +136,19 @@ class ActionModule(PkiAction):
         folder = result["backup_dir"]
         done: list[Operation] = []
         backups: list[str] = []
+        stamp = now.strftime("%Y-%m-%dT%H:%M:%SZ")
         for op in plan.operations:
-            direction = "to" if op.action == "add" else "from"
+            direction = "to" if op.action in ("add", "record") else "from"
             step = f"{op.action} {op.thumbprint} ({op.reason}) {direction} {op.store}"
             try:
                 if op.action == "add":
                     self.regedit_set_binary(step, op.key, "Blob", plan.blobs[op.thumbprint], task_vars)
+                elif op.action == "record":
+                    value = RECORD_LISTS[op.store][1]
+                    args_ = {"path": registry_path(op.key), "name": value, "type": "string", "data": stamp}
+                    self.run_module(step, REGEDIT, args_, task_vars)
+                elif op.action == "forget":
+                    self.regedit_delete_key(step, op.key, task_vars)
                 else:
                     try:
                         backups.extend(self._backup(op, inv, folder, snap.computer_name, host))

@@ -11,11 +11,13 @@ Only the Registry physical stores are written. Rules (issue 4; domain notes sect
   own key is added to CA/registry (when missing) and then removed from Root/registry; when the
   self-signature cannot be checked it is only reported. Expired roots are reported, never removed.
 Adds come before removes, so an interrupted run never leaves a certificate in neither store.
+A pin or a move writes the source copy's Blob byte for byte (every property record, in order: friendly
+name, EKU restriction, ...); only a root given as a file gets a built Blob (properties 3, 20, 32).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -23,6 +25,7 @@ from typing import Any
 from ._certs import Certificate, load_certificates
 from ._errors import PkiInputError
 from ._findings import Finding
+from ._rootrecords import RECORD_LISTS, RECORD_PHYSICAL, record_key
 from ._section_certificates import Inventory, Location, findings, location_object
 from ._stores import HIVE, physical_store
 
@@ -80,7 +83,11 @@ def desired_roots(entries: Iterable[tuple[str, bytes | str, str]]) -> list[Desir
 
 @dataclass(frozen=True)
 class Operation:
-    """One registry change: add (write the Blob) or remove (delete the thumbprint key)."""
+    """One registry change.
+
+    `add` writes a certificate's Blob, `remove` deletes its thumbprint key; `record` writes and `forget`
+    deletes one of the collection's own records (store `Pins` or `Moves`, physical `sfb.pki`).
+    """
 
     action: str
     store: str
@@ -91,7 +98,9 @@ class Operation:
 
     @property
     def key(self) -> str:
-        """HKLM-relative key of the certificate."""
+        """HKLM-relative key of the certificate or record."""
+        if self.physical == RECORD_PHYSICAL:
+            return record_key(self.store, self.thumbprint)
         return physical_store(self.store, self.physical).certificates_key + "\\" + self.thumbprint
 
     def as_dict(self) -> dict[str, str]:
@@ -128,22 +137,48 @@ class Plan:
         )
 
 
+@dataclass
+class _Steps:
+    """Operations by stage; `ordered()` is the execution order (see plan_root_store)."""
+
+    pin_records: dict[str, Operation] = field(default_factory=dict)
+    adds: dict[tuple[str, str], Operation] = field(default_factory=dict)
+    removes: dict[tuple[str, str], Operation] = field(default_factory=dict)
+    move_records: dict[str, Operation] = field(default_factory=dict)
+    forgets: dict[str, Operation] = field(default_factory=dict)
+
+    def ordered(self) -> list[Operation]:
+        return [
+            op
+            for stage in (self.pin_records, self.adds, self.removes, self.move_records, self.forgets)
+            for _key, op in sorted(stage.items())
+        ]
+
+
 def plan_root_store(
     inv: Inventory,
     desired: Iterable[DesiredRoot],
     now: datetime,
     pin_policy_roots: bool = True,
     subordinates: str = "move",
+    remove_orphan_pins: bool = False,
+    move_reappeared: bool = False,
 ) -> Plan:
-    """The exact registry operations that bring the Root store to the desired state."""
+    """The exact registry operations that bring the Root store to the desired state.
+
+    Execution order: pin records, adds, removes, move records, forgotten records. A pin is recorded
+    before its copy is written, so no pin goes unrecorded; a move is recorded after the removal, so an
+    interrupted move is finished by the next run rather than taken for a reappeared subordinate.
+    """
     if subordinates not in SUBORDINATE_MODES:
         raise PkiInputError(
             "subordinates", f"must be one of {', '.join(SUBORDINATE_MODES)}, not {subordinates!r}"
         )
-    adds: dict[tuple[str, str], Operation] = {}
-    removes: dict[tuple[str, str], Operation] = {}
+    steps = _Steps()
     plan = Plan()
     absent: set[str] = set()
+    present: set[str] = set()
+    pins, moves = inv.records.pins, inv.records.moves
 
     # Registry thumbprint keys that exist but could not be read: never written over (reported instead).
     unknown = {
@@ -152,43 +187,58 @@ def plan_root_store(
         if bad.kind == "unreadable" and bad.location.physical == "registry"
     }
 
-    def add(store: str, cert: Certificate, reason: str) -> None:
+    def add(store: str, cert: Certificate, reason: str, blob: bytes) -> bool:
+        """Plan writing `blob`; False when the key exists but could not be read (never written over)."""
         if (store, cert.thumbprint) in unknown:
-            return
-        adds.setdefault(
-            (store, cert.thumbprint),
-            Operation("add", store, "registry", cert.thumbprint, cert.subject, reason),
-        )
-        plan.blobs[cert.thumbprint] = cert.registry_blob()
+            return False
+        if (store, cert.thumbprint) not in steps.adds:
+            steps.adds[(store, cert.thumbprint)] = Operation(
+                "add", store, "registry", cert.thumbprint, cert.subject, reason
+            )
+            plan.blobs[cert.thumbprint] = blob
+        return True
 
     def remove(store: str, cert: Certificate, reason: str) -> None:
-        removes.setdefault(
+        steps.removes.setdefault(
             (store, cert.thumbprint),
             Operation("remove", store, "registry", cert.thumbprint, cert.subject, reason),
         )
 
+    def record(
+        stage: dict[str, Operation], action: str, name: str, thumb: str, subject: str, why: str
+    ) -> None:
+        stage.setdefault(thumb, Operation(action, name, RECORD_PHYSICAL, thumb, subject, why))
+
     for want in desired:
-        entry = inv.certificates.get(want.cert.thumbprint)
+        thumb = want.cert.thumbprint
+        entry = inv.certificates.get(thumb)
         in_registry = entry is not None and entry.at("Root", "registry")
-        if want.state == "present" and not in_registry:
-            add("Root", want.cert, "requested")
+        if want.state == "present":
+            present.add(thumb)
+            if not in_registry:
+                # a root given as a file has no Windows blob yet: build one (properties 3, 20, 32)
+                add("Root", want.cert, "requested", want.cert.registry_blob())
+            if thumb in pins:  # the administrator owns it now, not Group Policy: no longer a pin
+                record(steps.forgets, "forget", "Pins", thumb, want.cert.subject, "requested")
         elif want.state == "absent":
-            absent.add(want.cert.thumbprint)
+            absent.add(thumb)
             if in_registry:
                 remove("Root", want.cert, "requested_absent")
+            if thumb in pins:
+                record(steps.forgets, "forget", "Pins", thumb, want.cert.subject, "requested_absent")
             others = sorted(entry.physicals("Root") - {"registry"}) if entry is not None else []
             if others:
                 plan.reported.append(
                     Finding(
                         "root_absent_elsewhere",
                         "warning",
-                        f"{want.cert.subject} ({want.cert.thumbprint}) is wanted absent but also sits in the "
+                        f"{want.cert.subject} ({thumb}) is wanted absent but also sits in the "
                         f"{', '.join(others)} Root store(s), which this module cannot change.",
                         "Remove it at its source: the GPO's Trusted Root Certification Authorities, AD "
                         "(certutil -dsdel / Certification Authorities container) or the Windows Update root "
                         "program's Third-Party store.",
-                        object=want.cert.thumbprint,
-                        thumbprint=want.cert.thumbprint,
+                        object=thumb,
+                        thumbprint=thumb,
                     )
                 )
 
@@ -200,18 +250,49 @@ def plan_root_store(
             and thumb not in absent
             and cert.self_signed is True
             and not cert.expired(now)
-            and roots & {"group_policy", "enterprise"}
-            and not roots & {"registry", "third_party"}
+            and roots == {"group_policy"}
         ):
-            add("Root", cert, "pin_policy_root")
+            # only the Group Policy location is rewritten on refresh (KB4560600); Enterprise-only roots
+            # are reported (enterprise_only_root), never pinned
+            # copy what Group Policy stored, byte for byte (friendly name, EKU restriction, ...)
+            pinned = add("Root", cert, "pin_policy_root", entry.blobs[Location("Root", "group_policy")])
+            if pinned and thumb not in pins and thumb not in present:
+                record(steps.pin_records, "record", "Pins", thumb, cert.subject, "pin_policy_root")
         if subordinates == "move" and "registry" in roots and cert.self_signed is False:
+            if thumb in moves and not move_reappeared:
+                continue  # reported as subordinate_reappeared: its source would undo the move
             if not entry.at("CA", "registry"):
-                add("CA", cert, "move_subordinate")
+                add("CA", cert, "move_subordinate", entry.blobs[Location("Root", "registry")])
             remove("Root", cert, "move_subordinate")
+            record(steps.move_records, "record", "Moves", thumb, cert.subject, "move_subordinate")
 
-    plan.operations = [adds[k] for k in sorted(adds)] + [removes[k] for k in sorted(removes)]
+    if remove_orphan_pins:
+        _remove_orphan_pins(inv, steps, present | absent, remove, record)
+
+    plan.operations = steps.ordered()
     plan.reported.extend(_left_alone(inv, plan, now))
     return plan
+
+
+def _remove_orphan_pins(
+    inv: Inventory,
+    steps: _Steps,
+    requested: set[str],
+    remove: Callable[[str, Certificate, str], None],
+    record: Callable[[dict[str, Operation], str, str, str, str, str], None],
+) -> None:
+    """Pins whose Group Policy source has gone: back up and remove the copy, then forget the record."""
+    unreadable = set(inv.store_contents.get(Location("Root", "registry"), [])) - set(inv.certificates)
+    for thumb in sorted(inv.records.pins):
+        if thumb in requested or thumb in unreadable:
+            continue  # the roots option decides; an undecodable copy is reported, never removed
+        entry = inv.certificates.get(thumb)
+        roots = entry.physicals("Root") if entry is not None else set()
+        if "group_policy" in roots:
+            continue  # still delivered: a pin, not an orphan
+        if entry is not None and "registry" in roots:
+            remove("Root", entry.cert, "orphan_pin")
+        record(steps.forgets, "forget", "Pins", thumb, entry.cert.subject if entry else "", "orphan_pin")
 
 
 def _left_alone(inv: Inventory, plan: Plan, now: datetime) -> list[Finding]:
@@ -234,6 +315,10 @@ def _left_alone(inv: Inventory, plan: Plan, now: datetime) -> list[Finding]:
             continue
         if found.id == "gpo_only_root" and plan.has("add", "Root", found.thumbprint):
             continue
+        if found.id == "orphan_pin" and plan.has("forget", "Pins", found.thumbprint, RECORD_PHYSICAL):
+            continue
+        if found.id == "subordinate_reappeared" and plan.has("remove", "Root", found.thumbprint):
+            continue
         if (
             found.id == "subordinate_in_root"
             and found.object == location_object("Root", "registry", found.thumbprint)
@@ -251,18 +336,24 @@ def store_diff(inv: Inventory, plan: Plan) -> list[dict[str, Any]]:
     subjects.update({o.thumbprint: o.subject for o in plan.operations})
     out: list[dict[str, Any]] = []
     for store, physical in touched:
-        before = set(inv.store_contents.get(Location(store, physical), []))
+        if physical == RECORD_PHYSICAL:
+            before = set(inv.records.of(store))
+            header = f"{HIVE}\\{RECORD_LISTS[store][0]} (sfb.pki records)"
+        else:
+            before = set(inv.store_contents.get(Location(store, physical), []))
+            header = f"{HIVE}\\{physical_store(store, physical).certificates_key} ({store}/{physical})"
         after = set(before)
         for op in plan.operations:
             if (op.store, op.physical) == (store, physical):
-                if op.action == "add":
+                if op.action in ("add", "record"):
                     after.add(op.thumbprint)
                 else:
                     after.discard(op.thumbprint)
-        header = f"{HIVE}\\{physical_store(store, physical).certificates_key} ({store}/{physical})"
 
-        def listing(thumbs: set[str]) -> str:
-            return "".join(f"{t}  {subjects.get(t, '<undecodable>')}\n" for t in sorted(thumbs))
+        unknown = "<in no certificate store>" if physical == RECORD_PHYSICAL else "<undecodable>"
+
+        def listing(thumbs: set[str], unknown: str = unknown) -> str:
+            return "".join(f"{t}  {subjects.get(t, unknown)}\n" for t in sorted(thumbs))
 
         out.append(
             {

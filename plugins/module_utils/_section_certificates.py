@@ -21,6 +21,8 @@ from ._chain import ChainPool, build_chain
 from ._crl import Crl, load_crl
 from ._errors import PkiInputError
 from ._findings import Finding, unreadable_finding
+from ._rootrecords import RootRecords, read_records, with_location_findings
+from ._rootrecords import request as request_records
 from ._snapshot import RegistryKey, Snapshot, SnapshotRequest
 from ._stores import HIVE, PhysicalStore, stores_of
 from ._windows_roots import is_windows_required
@@ -105,6 +107,7 @@ class Inventory:
     crls: dict[str, CrlEntry] = field(default_factory=dict)
     undecodable: list[Undecodable] = field(default_factory=list)
     store_contents: dict[Location, list[str]] = field(default_factory=dict)
+    records: RootRecords = field(default_factory=RootRecords)  # sfb.pki.root_store's pins and moves
 
     def in_store(self, store: str, physical: str) -> list[CertEntry]:
         """Certificates read from one physical store."""
@@ -118,6 +121,7 @@ def request(options: Mapping[str, Any], req: SnapshotRequest) -> None:
         req.add_key(store.certificates_key, 1)
     for store in CRL_STORES:
         req.add_key(store.crls_key, 1)
+    request_records(req)
 
 
 class _Unreadable(Exception):
@@ -160,6 +164,7 @@ def read_inventory(snap: Snapshot) -> Inventory:
         return cached
     inv = Inventory()
     snap.derived["certificate_inventory"] = inv
+    inv.records = read_records(snap)
     for store in CERTIFICATE_STORES:
         where = Location(store.logical, store.physical)
         key = _store_key(snap, store.certificates_key)
@@ -284,31 +289,6 @@ def _root_findings(entry: CertEntry) -> list[Finding]:
                 "Check it by hand (certutil -verify); if it is a real root, nothing to do.",
                 object=cert.thumbprint,
                 thumbprint=cert.thumbprint,
-            )
-        )
-    if roots & POLICY_LOCATIONS and not roots & STABLE_LOCATIONS and cert.self_signed is not False:
-        sources = " and ".join(sorted(roots & POLICY_LOCATIONS))
-        if cert.self_signed:
-            fix = (
-                "Run sfb.pki.root_store (pin_policy_roots: true), or certutil -addstore Root <file>, so the "
-                "root also lives in the Registry store that Group Policy does not rewrite."
-            )
-        else:
-            fix = (
-                "Its self-signature cannot be checked, so it is not pinned automatically: if it is a real "
-                "root, list it under sfb.pki.root_store `roots` or run certutil -addstore Root <file>."
-            )
-        found.append(
-            Finding(
-                "gpo_only_root",
-                "warning",
-                f"Root {_label(cert)} is only in the {sources} physical store(s); each Group Policy "
-                "refresh deletes and rewrites that key, and chains ending in it then fail intermittently "
-                "(KB4560600).",
-                fix,
-                object=cert.thumbprint,
-                thumbprint=cert.thumbprint,
-                symptoms=("0x800B0109 CERT_E_UNTRUSTEDROOT",),
             )
         )
     return found
@@ -569,7 +549,8 @@ def findings(inv: Inventory, now: datetime, expiry_days: int = DEFAULT_EXPIRY_DA
         found.extend(_ca_findings(entry, now, expiry_days, chained_below))
         found.extend(_end_entity_findings(entry, now))
     found.extend(_undecodable_finding(bad) for bad in inv.undecodable)
-    return found
+    # gpo_only_root, enterprise_only_root, orphan_pin, subordinate_reappeared (_rootrecords.py)
+    return with_location_findings(inv, found)
 
 
 def describe_entry(entry: CertEntry, now: datetime) -> dict[str, Any]:

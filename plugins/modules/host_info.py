@@ -576,7 +576,8 @@ findings:
       description: Stable identifier. C(provenance) section - C(unvetted_root), C(root_not_ca),
         C(root_imitates_publisher), C(disallowed_certificate_trusted), C(ctl_unreadable); C(schannel)
         section - C(schannel_issuer_list_too_long); C(tls) section - C(tls12_prerequisites_missing),
-        C(tls_legacy_disabled_unprepared); C(certificates) section - C(gpo_only_root), C(subordinate_in_root),
+        C(tls_legacy_disabled_unprepared); C(certificates) section - C(gpo_only_root),
+        C(enterprise_only_root), C(orphan_pin), C(subordinate_reappeared), C(subordinate_in_root),
         C(subordinate_in_policy_root), C(weak_signature_ca), C(weak_signature_cert),
         C(weak_root_self_signature), C(expired_ca), C(expiring_ca), C(undecodable_blob), C(store_unreadable),
         C(unverifiable_root); C(server_certificates) section -

@@ -16,15 +16,24 @@ description:
     and writes only through M(ansible.windows.win_regedit) in the Registry physical stores
     (C(HKLM\SOFTWARE\Microsoft\SystemCertificates\ROOT) and C(...\CA)). Group Policy, Enterprise and
     Third-Party copies are never changed; problems there are reported.
-  - A root delivered only by Group Policy (or AD Enterprise) is also written to the Registry store, so a
-    Group Policy refresh cannot make it disappear for a moment (KB4560600).
+  - A root delivered only by Group Policy is also written to the Registry store, so a Group Policy refresh
+    cannot make it disappear for a moment (KB4560600). A root found only in the Enterprise (Active Directory)
+    store is reported (C(enterprise_only_root)), never pinned. Each pin is recorded on the host under
+    C(HKLM\SOFTWARE\sfb.pki\RootStore\Pins\<THUMBPRINT>), so a pin whose Group Policy source has gone is
+    reported (C(orphan_pin)) and can be removed (O(remove_orphan_pins)).
   - A certificate in the Registry Root store that is provably not self-signed (issued under another name,
     or a key-rollover cross certificate signed by the other key) is copied to the Registry C(CA) store and
     then removed from C(Root) (KB2795828). When the self-signature cannot be checked (for example MD2) it is
-    only reported.
+    only reported. Each move is recorded under C(HKLM\SOFTWARE\sfb.pki\RootStore\Moves\<THUMBPRINT>); a
+    subordinate that comes back after a move is reported (C(subordinate_reappeared)) and not moved again
+    unless O(move_reappeared=true).
+  - A pin or a move copies the Registry C(Blob) of the source copy byte for byte, so the friendly name, an
+    administrator's restriction of the certificate's purposes and every other stored property are kept.
+    Only a root given in O(roots) gets a new Blob (SHA-1, key identifier, certificate).
   - Adds always happen before removes, and every certificate is backed up on the controller before it is
     removed, so an interrupted run never loses a certificate; a rerun converges.
-  - A healthy host costs one round trip (the snapshot); each drifted certificate at most two more.
+  - A healthy host costs one round trip (the snapshot); each drifted certificate at most three more (a
+    move adds to CA, removes from Root and records the move).
 author:
   - sfb.pki maintainers (@sfb-pki)
 options:
@@ -66,10 +75,32 @@ options:
     type: dict
   pin_policy_roots:
     description:
-      - Write every self-signed, unexpired root found only in the Group Policy or Enterprise Root stores to
-        the Registry Root store as well.
+      - Write every self-signed, unexpired root found only in the Group Policy physical Root store (in no
+        other physical Root store) to the Registry Root store as well, copying the Group Policy C(Blob) byte
+        for byte, and record the pin on the host.
+      - Roots found only in the Enterprise (Active Directory) store are reported, not pinned, because
+        KB4560600 concerns only the Group Policy location, and a pinned copy would keep a retired root
+        trusted.
     type: bool
     default: true
+  remove_orphan_pins:
+    description:
+      - Remove every root this module pinned whose Group Policy source has gone (finding C(orphan_pin)).
+        It backs up the Registry copy, deletes it, then deletes its pin record. Records of pins that no longer
+        have a Registry copy are deleted too.
+      - A root listed in O(roots) is never an orphan; listing it there drops its pin record instead.
+      - Off by default, so a Group Policy change never removes trust by itself.
+    type: bool
+    default: false
+  move_reappeared:
+    description:
+      - Move again a subordinate that came back into the Registry Root store after an earlier move (finding
+        C(subordinate_reappeared)). By default it is only reported, because whatever re-delivers it (Group
+        Policy Preferences, software distribution such as SCCM) would undo each move and every run would
+        report a change.
+      - Fix the source first, then run once with this option.
+    type: bool
+    default: false
   subordinates:
     description:
       - What to do with a certificate in the Registry Root store that is provably not self-signed.
@@ -111,10 +142,12 @@ options:
 attributes:
   check_mode:
     support: full
-    description: Returns exactly the operations a real run would perform and writes nothing, not even backups.
+    description: Returns exactly the operations a real run would perform (records included) and writes
+      nothing, not even backups.
   diff_mode:
     support: full
-    description: Shows the before and after thumbprint listing of every physical store that changes.
+    description: Shows the before and after thumbprint listing of every physical store and record list that
+      changes.
   platform:
     support: full
     platforms: windows
@@ -141,6 +174,11 @@ EXAMPLES = r"""
     subordinates: report
     backup_dir: /srv/pki-backups
 
+- name: A root retired from the GPO - remove its pin (backed up first); move a re-delivered subordinate once
+  sfb.pki.root_store:
+    remove_orphan_pins: true
+    move_reappeared: true
+
 - name: Show what would change on every host
   sfb.pki.root_store:
   check_mode: true
@@ -161,13 +199,15 @@ operations:
   elements: dict
   contains:
     action:
-      description: V(add) (write the Blob) or V(remove) (delete the thumbprint key).
+      description: V(add) (write the Blob), V(remove) (delete the thumbprint key), V(record) (write a pin or
+        move record) or V(forget) (delete a pin record).
       type: str
     store:
-      description: Logical store, C(Root) or C(CA).
+      description: Logical store, C(Root) or C(CA); for V(record) and V(forget), the record list C(Pins) or
+        C(Moves).
       type: str
     physical:
-      description: Physical store, always C(registry).
+      description: Physical store, always C(registry); C(sfb.pki) for records.
       type: str
     thumbprint:
       description: SHA-1 thumbprint, uppercase hex.
@@ -176,7 +216,8 @@ operations:
       description: Certificate subject, RFC 4514.
       type: str
     reason:
-      description: V(requested), V(requested_absent), V(pin_policy_root), V(move_subordinate) or V(unvetted).
+      description: V(requested), V(requested_absent), V(pin_policy_root), V(move_subordinate),
+        V(orphan_pin) or V(unvetted).
       type: str
     key:
       description: The registry key written or deleted.
@@ -192,8 +233,9 @@ operations:
         5FB7EE0633E259DBAD0C4C9AE6D38F1A61C7DC25"
 reported:
   description: Problems in the Root store this run does not change (GPO subordinates, unverifiable or expired
-    roots, undecodable blobs, copies it cannot remove, unvetted roots with O(unvetted=report), roots that
-    are not CAs or imitate a publisher), as findings with the exact fix.
+    roots, undecodable blobs, copies it cannot remove, Enterprise-only roots, orphan pins, reappeared
+    subordinates, unvetted roots with O(unvetted=report), roots that are not CAs or imitate a publisher), as
+    findings with the exact fix.
   returned: always
   type: list
   elements: dict

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 from typing import Any
@@ -13,11 +14,17 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from simlab import SimLab
 
+from tests.support import blobs
 from tests.support import pkifactory as pf
 
 pytestmark = pytest.mark.integration
 
 ROOT_REG_KEY = "HKLM\\SOFTWARE\\Microsoft\\SystemCertificates\\ROOT\\Certificates"
+PINS_KEY = "HKLM\\SOFTWARE\\sfb.pki\\RootStore\\Pins"
+MOVES_KEY = "HKLM\\SOFTWARE\\sfb.pki\\RootStore\\Moves"
+GP_ROOT_REG_KEY = "HKLM\\SOFTWARE\\Policies\\Microsoft\\SystemCertificates\\Root\\Certificates"
+ENT_ROOT_REG_KEY = "HKLM\\SOFTWARE\\Microsoft\\EnterpriseCertificates\\Root\\Certificates"
+CA_REG_KEY = "HKLM\\SOFTWARE\\Microsoft\\SystemCertificates\\CA\\Certificates"
 MODULE = "sfb.pki.root_store"
 TASK = "sfb.pki.root_store : Bring the machine Root store to the desired state"
 
@@ -32,8 +39,8 @@ def regedits(lab: SimLab, host: str) -> list[dict[str, Any]]:
     return [c["args"] for c in lab.calls(host, "win_regedit")]
 
 
-def site(lab: SimLab, tmp_path: Path, **kw: Any) -> Any:
-    extra = {"root_store_backup_dir": str(tmp_path / "backups")}
+def site(lab: SimLab, tmp_path: Path, extra: dict[str, Any] | None = None, **kw: Any) -> Any:
+    extra = {"root_store_backup_dir": str(tmp_path / "backups"), **(extra or {})}
     kw.setdefault("tags", "root_store")  # site.yml runs other roles too; these tests count root_store's calls
     return lab.run("playbooks/site.yml", extra_vars=extra, **kw)
 
@@ -58,16 +65,24 @@ def test_site_pins_gpo_roots_moves_subordinates_and_converges(lab: SimLab, tmp_p
     # subca01: root in Registry and GPO -> untouched, one round trip
     assert {s: lab.store_thumbprints("subca01", "Root", s) for s in before_subca} == before_subca
     assert regedits(lab, "subca01") == []
-    # round trips: 1 snapshot + at most 2 per drifted certificate
+    # round trips: 1 snapshot + at most 3 per drifted certificate
     assert lab.round_trips("subca01") == 1 and lab.round_trips("offroot01") == 1
-    assert lab.round_trips("edge01") == 1 + 1  # one pin
-    assert lab.round_trips("fe01") == 1 + 1 + 2  # one pin, one move
+    assert lab.round_trips("edge01") == 1 + 2  # one pin: record, add
+    assert lab.round_trips("fe01") == 1 + 2 + 3  # one pin; one move: add, remove, record
     fe01 = res.result("fe01", TASK)
     assert [(o["action"], o["store"], o["reason"]) for o in fe01["operations"]] == [
+        ("record", "Pins", "pin_policy_root"),
         ("add", "CA", "move_subordinate"),
         ("add", "Root", "pin_policy_root"),
         ("remove", "Root", "move_subordinate"),
+        ("record", "Moves", "move_subordinate"),
     ]
+    # the records sit in the collection's own key, not beside the certificates
+    model = lab.host("fe01")
+    assert model.registry.subkeys(PINS_KEY) == [root]
+    assert model.registry.subkeys(MOVES_KEY) == [issuing]
+    assert model.registry.get(f"{PINS_KEY}\\{root}", "Pinned")["type"] == "string"
+    assert model.registry.values(f"{ROOT_REG_KEY}\\{root}").keys() == {"Blob"}
     # second run: nothing changes, one round trip per host
     lab.clear_calls()
     again = site(lab, tmp_path)
@@ -85,10 +100,16 @@ def test_check_mode_plan_equals_the_real_run(lab: SimLab, tmp_path: Path) -> Non
     assert not (tmp_path / "backups").exists()
     plans = {h: planned.result(h, TASK) for h in ("fe01", "edge01", "subca01")}
     diff = plans["fe01"]["diff"]
-    assert [d["before_header"].rsplit(" ", 1)[-1] for d in diff] == ["(CA/registry)", "(Root/registry)"]
+    assert [d["before_header"].split(" ", 1)[-1] for d in diff] == [
+        "(CA/registry)",
+        "(sfb.pki records)",
+        "(sfb.pki records)",
+        "(Root/registry)",
+    ]
     assert (
-        lab.thumbprint("issuing") in diff[1]["before"] and lab.thumbprint("issuing") not in diff[1]["after"]
+        lab.thumbprint("issuing") in diff[3]["before"] and lab.thumbprint("issuing") not in diff[3]["after"]
     )
+    assert lab.thumbprint("issuing") in diff[1]["after"] and lab.thumbprint("root") in diff[2]["after"]
     lab.clear_calls()
     real = site(lab, tmp_path)
     for host, plan in plans.items():
@@ -96,33 +117,30 @@ def test_check_mode_plan_equals_the_real_run(lab: SimLab, tmp_path: Path) -> Non
         assert done["operations"] == plan["operations"], host
         assert bool(done["changed"]) == bool(plan["changed"])
         # the call log holds exactly the planned writes, in order
-        writes = [
-            (
-                "remove" if a.get("state") == "absent" else "add",
-                a["path"].split("\\")[-1],
-                a["path"].split("\\")[-3],
-            )
-            for a in regedits(lab, host)
-        ]
+        writes = [(a.get("state", "present"), a["path"]) for a in regedits(lab, host)]
         assert writes == [
-            (o["action"], o["thumbprint"], "ROOT" if o["store"] == "Root" else o["store"])
+            (
+                "absent" if o["action"] in ("remove", "forget") else "present",
+                o["key"].replace("HKLM\\", "HKLM:\\", 1),
+            )
             for o in plan["operations"]
         ], host
 
 
 def test_fault_between_add_and_remove_then_rerun_converges(lab: SimLab, tmp_path: Path) -> None:
     issuing = lab.thumbprint("issuing")
-    # fe01's plan: add to CA, pin root, remove the subordinate from Root; the removal fails
+    # fe01's plan: record the pin, add to CA, pin root, remove the subordinate from Root, record the move;
     # the connection drops before the removal reaches the host (psrp raises; the task is unreachable)
-    lab.inject_fault("fe01", "win_regedit", after=2, kind="connection_lost")
+    lab.inject_fault("fe01", "win_regedit", after=3, kind="connection_lost")
     first = site(lab, tmp_path, limit="fe01")
     assert first.failed["fe01"] == 1
     failed = first.result("fe01", TASK)
     assert failed["unreachable"] is True and failed["changed"] is True
     assert "host fe01" in failed["msg"] and "ansible.windows.win_regedit" in failed["msg"]
     assert f"remove {issuing}" in failed["msg"] and "Failed to connect to the host via PSRP" in failed["msg"]
-    assert [o["action"] for o in failed["operations"]] == ["add", "add"]
+    assert [o["action"] for o in failed["operations"]] == ["record", "add", "add"]
     assert [u["operation"]["action"] for u in failed["unconfirmed"]] == ["remove"]
+    assert lab.host("fe01").registry.subkeys(MOVES_KEY) == []  # recorded only once it is out of Root
     # nothing lost: the subordinate is in CA and still in Root, and it was backed up first
     assert issuing in lab.store_thumbprints("fe01", "CA", "registry")
     assert issuing in lab.store_thumbprints("fe01", "Root", "registry")
@@ -131,8 +149,11 @@ def test_fault_between_add_and_remove_then_rerun_converges(lab: SimLab, tmp_path
     second = site(lab, tmp_path, limit="fe01")
     assert second.rc == 0
     done = second.result("fe01", TASK)
-    assert [(o["action"], o["store"]) for o in done["operations"]] == [("remove", "Root")]
-    assert lab.round_trips("fe01") == 2
+    assert [(o["action"], o["store"]) for o in done["operations"]] == [
+        ("remove", "Root"),
+        ("record", "Moves"),
+    ]
+    assert lab.round_trips("fe01") == 3
     assert issuing not in lab.store_thumbprints("fe01", "Root", "registry")
     assert issuing in lab.store_thumbprints("fe01", "CA", "registry")
     lab.clear_calls()
@@ -148,6 +169,7 @@ def test_rollover_cross_certificate_is_moved_roots_stay(lab: SimLab, tmp_path: P
     assert [(o["action"], o["store"], o["thumbprint"]) for o in result["operations"]] == [
         ("add", "CA", roll.new_signed_by_old.thumbprint),
         ("remove", "Root", roll.new_signed_by_old.thumbprint),
+        ("record", "Moves", roll.new_signed_by_old.thumbprint),
     ]
     in_root = lab.store_thumbprints("subca01", "Root", "registry")
     assert roll.old.thumbprint in in_root and roll.new.thumbprint in in_root
@@ -237,3 +259,121 @@ def test_role_audit_mode_reads_only(lab: SimLab, tmp_path: Path) -> None:
     info = audit.result("fe01", "sfb.pki.root_store : Read the machine certificate stores")
     assert "certificates" in info and "subordinate_in_root" not in {f["id"] for f in info["findings"]}
     assert before != lab.state("fe01")  # the first (enforcing) run did change the host
+
+
+def stored_blob(lab: SimLab, host: str, key: str, thumbprint: str) -> bytes:
+    item = lab.host(host).registry.get(f"{key}\\{thumbprint}", "Blob")
+    assert item is not None and item["type"] == "binary", item
+    return bytes(item["value"])
+
+
+def test_pin_and_move_keep_the_stored_blob_byte_for_byte(lab: SimLab, tmp_path: Path) -> None:
+    gp_root = pf.root_ca("CN=Northwind Policy Root,O=Northwind", key_type="ecdsa")
+    sub = pf.sub_ca(gp_root, "CN=Northwind Smart Card CA,O=Northwind", key_type="ecdsa")
+    gp_copy = blobs.admin_copy(gp_root, "Northwind Root (GPO)", (blobs.CLIENT_AUTH,))
+    restricted = blobs.admin_copy(sub, "Northwind CA - smart cards only", (blobs.SMART_CARD_LOGON,))
+    place(lab, "subca01", GP_ROOT_REG_KEY, gp_copy.thumbprint, gp_copy.blob)
+    place(lab, "subca01", ROOT_REG_KEY, restricted.thumbprint, restricted.blob)
+    result = lab.adhoc("subca01", MODULE, {"backup_dir": str(tmp_path / "backups")})
+    assert result.get("changed") is True, result
+    assert [(o["action"], o["store"], o["thumbprint"]) for o in result["operations"]] == [
+        ("record", "Pins", gp_copy.thumbprint),
+        ("add", "CA", restricted.thumbprint),
+        ("add", "Root", gp_copy.thumbprint),
+        ("remove", "Root", restricted.thumbprint),
+        ("record", "Moves", restricted.thumbprint),
+    ]
+    assert stored_blob(lab, "subca01", ROOT_REG_KEY, gp_copy.thumbprint) == gp_copy.blob
+    assert stored_blob(lab, "subca01", CA_REG_KEY, restricted.thumbprint) == restricted.blob
+    record = json.loads(
+        (tmp_path / "backups" / "subca01" / f"Root-registry-{restricted.thumbprint}.json").read_text()
+    )
+    assert base64.b64decode(record["blob_base64"]) == restricted.blob
+    # what host_info reads back is the same certificate with its properties
+    info = lab.adhoc("subca01", "sfb.pki.host_info", {"sections": ["certificates"]})
+    where = {c["thumbprint"]: c["locations"] for c in info["certificates"]["certificates"]}
+    assert {"store": "CA", "physical": "registry"} in where[restricted.thumbprint]
+    assert {"store": "Root", "physical": "registry"} in where[gp_copy.thumbprint]
+
+
+def test_reappeared_subordinate_is_reported_and_left_until_the_user_says_so(
+    lab: SimLab, tmp_path: Path
+) -> None:
+    issuing = lab.thumbprint("issuing")
+    first = site(lab, tmp_path, limit="fe01")
+    assert first.rc == 0 and issuing not in lab.store_thumbprints("fe01", "Root", "registry")
+    assert lab.host("fe01").registry.subkeys(MOVES_KEY) == [issuing]
+    backup = tmp_path / "backups" / "fe01" / f"Root-registry-{issuing}.json"
+    saved = backup.read_text()
+    # software distribution (or a GPP registry item) puts it back into the Registry Root store
+    place(lab, "fe01", ROOT_REG_KEY, issuing, stored_blob(lab, "fe01", CA_REG_KEY, issuing))
+    for _second_and_third in range(2):
+        lab.clear_calls()
+        again = site(lab, tmp_path, limit="fe01")
+        assert again.rc == 0 and again.changed["fe01"] == 0, again.summary()
+        assert [c["module"] for c in lab.calls("fe01")] == ["win_powershell"]
+        reported = {f["id"]: f for f in again.result("fe01", TASK)["reported"]}
+        assert {"subordinate_reappeared", "subordinate_in_root"} <= set(reported)
+        assert "Group Policy Preferences" in reported["subordinate_reappeared"]["message"]
+        assert issuing in lab.store_thumbprints("fe01", "Root", "registry")
+        assert backup.read_text() == saved  # not backed up again
+    info = lab.adhoc("fe01", "sfb.pki.host_info", {"sections": ["certificates"]}, check=True)
+    back = next(f for f in info["findings"] if f["id"] == "subordinate_reappeared")
+    assert back["severity"] == "warning" and back["thumbprint"] == issuing and "SCCM" in back["message"]
+    told = site(lab, tmp_path, limit="fe01", extra={"root_store_move_reappeared": True})
+    assert told.rc == 0 and told.changed["fe01"] == 1
+    assert [(o["action"], o["store"]) for o in told.result("fe01", TASK)["operations"]] == [
+        ("remove", "Root"),
+        ("record", "Moves"),
+    ]
+    assert issuing not in lab.store_thumbprints("fe01", "Root", "registry")
+
+
+def test_orphan_pin_is_reported_then_removed_when_asked(lab: SimLab, tmp_path: Path) -> None:
+    root = lab.thumbprint("root")
+    ad_root = pf.root_ca("CN=Contoso AD Root,O=Contoso", key_type="ecdsa")
+    place(lab, "edge01", ENT_ROOT_REG_KEY, ad_root.thumbprint, ad_root.blob)
+    first = site(lab, tmp_path, limit="edge01")
+    assert first.rc == 0, first.stdout + first.stderr
+    pinned = first.result("edge01", TASK)
+    assert [(o["action"], o["thumbprint"]) for o in pinned["operations"]] == [("record", root), ("add", root)]
+    assert [f["id"] for f in pinned["reported"]] == ["enterprise_only_root"]  # reported, never pinned
+    assert ad_root.thumbprint not in lab.store_thumbprints("edge01", "Root", "registry")
+    # the PKI team retires the root from the GPO
+    lab.edit("edge01", lambda m: m.registry.delete_tree(f"{GP_ROOT_REG_KEY}\\{root}"))
+    info = lab.adhoc("edge01", "sfb.pki.host_info", {"sections": ["certificates"]}, check=True)
+    orphan = next(f for f in info["findings"] if f["id"] == "orphan_pin")
+    assert orphan["thumbprint"] == root and "remove_orphan_pins" in orphan["fix"]
+    assert site(lab, tmp_path, limit="edge01").changed["edge01"] == 0  # default: reported only
+    before = lab.state("edge01")
+    lab.clear_calls()
+    planned = site(
+        lab, tmp_path, limit="edge01", check=True, diff=True, extra={"root_store_remove_orphan_pins": True}
+    )
+    assert planned.rc == 0 and lab.state("edge01") == before and regedits(lab, "edge01") == []
+    plan = planned.result("edge01", TASK)
+    assert [(o["action"], o["store"], o["reason"]) for o in plan["operations"]] == [
+        ("remove", "Root", "orphan_pin"),
+        ("forget", "Pins", "orphan_pin"),
+    ]
+    assert [d["before_header"].split(" ", 1)[-1] for d in plan["diff"]] == [
+        "(sfb.pki records)",
+        "(Root/registry)",
+    ]
+    assert not (tmp_path / "backups" / "edge01").exists()
+    lab.clear_calls()
+    done = site(lab, tmp_path, limit="edge01", extra={"root_store_remove_orphan_pins": True})
+    assert done.result("edge01", TASK)["operations"] == plan["operations"]
+    assert [(a.get("state"), a["path"].split("\\")[-1]) for a in regedits(lab, "edge01")] == [
+        ("absent", root),
+        ("absent", root),
+    ]
+    assert root not in lab.store_thumbprints("edge01", "Root", "registry")
+    assert lab.host("edge01").registry.subkeys(PINS_KEY) == []
+    record = json.loads((tmp_path / "backups" / "edge01" / f"Root-registry-{root}.json").read_text())
+    assert record["reason"] == "orphan_pin" and record["blob_base64"]
+    lab.clear_calls()
+    assert (
+        site(lab, tmp_path, limit="edge01", extra={"root_store_remove_orphan_pins": True}).changed["edge01"]
+        == 0
+    )

@@ -23,10 +23,11 @@ def test_site_reads_each_host_once_and_converges(lab: SimLab, tmp_path: Path) ->
     for host in lab.hosts:
         # every role planned from the one snapshot; anything else is a write for drift
         assert [c["module"] for c in lab.calls(host)].count("win_powershell") == 1, host
-    # fe01 drifted in both roles: 3 registry writes (pin, move = add + remove) and 2 services
+    # fe01 drifted in both roles: 5 registry writes (pin = record + add, move = add + remove + record)
+    # and 2 services
     assert (
         sorted(c["module"] for c in lab.calls("fe01") if c["module"] != "win_powershell")
-        == ["win_regedit"] * 3 + ["win_service"] * 2
+        == ["win_regedit"] * 5 + ["win_service"] * 2
     )
     lab.clear_calls()
     second = lab.run("playbooks/site.yml", extra_vars=extra)

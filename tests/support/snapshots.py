@@ -3,7 +3,11 @@
 """Build snapshot results (the shape the snapshot script returns) from certificates placed in stores.
 
 result = snapshot_result({("Root", "group_policy"): [root], ("CA", "registry"): [sub]},
-                         crls={("CA", "registry"): [crl]}, raw={("Root", "registry"): {"ABCD": b"junk"}})
+                         crls={("CA", "registry"): [crl]}, raw={("Root", "registry"): {"ABCD": b"junk"}},
+                         records={"Pins": {root.thumbprint: "2026-11-01T10:00:00Z"}})
+
+`records` are sfb.pki.root_store's own records (plugins/module_utils/_rootrecords.py), by list
+(`Pins`, `Moves`); a list not given reads as a key that does not exist.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import base64
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from ansible_collections.sfb.pki.plugins.module_utils._rootrecords import RECORD_LISTS
 from ansible_collections.sfb.pki.plugins.module_utils._snapshot import Snapshot
 from ansible_collections.sfb.pki.plugins.module_utils._stores import PHYSICAL_STORES, physical_store
 
@@ -42,6 +47,7 @@ def snapshot_result(
     raw_values: Mapping[Placement, Mapping[str, dict[str, Any]]] | None = None,
     missing: Iterable[Placement] = (),
     computer_name: str = "FE01",
+    records: Mapping[str, Mapping[str, str]] | None = None,
 ) -> dict[str, Any]:
     """A snapshot result holding every physical store; items need `.thumbprint` and `.blob`."""
     certs = certs or {}
@@ -64,6 +70,18 @@ def snapshot_result(
         if store.logical == "CA":
             crl_keys = [_blob_key(item.thumbprint, item.blob) for item in crls.get(where, [])]
             keys.append({"path": store.crls_key, "exists": True, "values": {}, "subkeys": crl_keys})
+    for name, (path, value_name) in RECORD_LISTS.items():
+        given = (records or {}).get(name)
+        subkeys = [
+            {
+                "name": thumb,
+                "exists": True,
+                "values": {value_name: {"type": "string", "value": stamp}},
+                "subkeys": [],
+            }
+            for thumb, stamp in (given or {}).items()
+        ]
+        keys.append({"path": path, "exists": given is not None, "values": {}, "subkeys": subkeys})
     return {"computer_name": computer_name, "keys": keys, "services": [], "folders": [], "events": []}
 
 

@@ -2,8 +2,10 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """An in-memory Windows host for action-plugin unit tests: answers the snapshot and applies win_regedit.
 
-Only the certificate stores are modelled. `fail_on` makes the n-th call (1-based) fail, to test
-interrupted runs; `faults` ({call number: kind}) injects the other shapes Windows produces:
+Only the certificate stores and the collection's own record keys are modelled (records: REG_SZ
+values of subkeys, {HKLM-relative parent key, lower case: {subkey: {value name: text}}}).
+`fail_on` makes the n-th call (1-based) fail, to test interrupted runs; `faults` ({call number: kind})
+injects the other shapes Windows produces:
 
 - `failed`: the module's failed result;
 - `connection_lost`: AnsibleConnectionFailure before the module runs (nothing changes);
@@ -38,6 +40,7 @@ class FakeHost:
 
     def __init__(self, placed: dict[tuple[str, str], list[Any]] | None = None) -> None:
         self.keys: dict[str, dict[str, bytes]] = {}
+        self.records: dict[str, dict[str, dict[str, str]]] = {}
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.fail_on: int | None = None
         self.faults: dict[int, str] = {}
@@ -84,6 +87,11 @@ class FakeHost:
     def _snapshot(self, params: dict[str, Any]) -> dict[str, Any]:
         keys = []
         for request in params["Keys"]:
+            if request["path"].lower() in self.records or request["path"].lower().startswith(
+                "software\\sfb.pki"
+            ):
+                keys.append(self._record_key(request["path"]))
+                continue
             names = self.keys.get(request["path"].lower())
             subkeys = [
                 {
@@ -99,10 +107,32 @@ class FakeHost:
             )
         return {"computer_name": "FE01", "keys": keys, "services": [], "folders": [], "events": []}
 
+    def _record_key(self, path: str) -> dict[str, Any]:
+        subs = self.records.get(path.lower())
+        subkeys = [
+            {
+                "name": n,
+                "exists": True,
+                "values": {k: {"type": "string", "value": v} for k, v in values.items()},
+                "subkeys": [],
+            }
+            for n, values in sorted((subs or {}).items())
+        ]
+        return {"path": path, "exists": subs is not None, "values": {}, "subkeys": subkeys}
+
     def _regedit(self, args: dict[str, Any]) -> dict[str, Any]:
         path = args["path"]
         assert path.startswith("HKLM:\\")
         parent, _unused, name = path[len("HKLM:\\") :].rpartition("\\")
+        if args.get("type") == "string" or parent.lower() in self.records:
+            records = self.records.setdefault(parent.lower(), {})
+            if args.get("state") == "absent":
+                assert args.get("delete_key") is True and "name" not in args
+                return {"changed": records.pop(name, None) is not None}
+            values = records.setdefault(name, {})
+            changed = values.get(args["name"]) != args["data"]
+            values[args["name"]] = args["data"]
+            return {"changed": changed}
         store = self.keys.setdefault(parent.lower(), {})
         if args.get("state") == "absent":
             assert args.get("delete_key") is True and "name" not in args

@@ -4,7 +4,9 @@
 
 from __future__ import annotations
 
+import base64
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +15,7 @@ import pytest
 from ansible_collections.sfb.pki.plugins.action.host_info import ActionModule as HostInfo
 from ansible_collections.sfb.pki.plugins.action.root_store import ActionModule as RootStore
 from ansible_collections.sfb.pki.plugins.module_utils._blob import decode_certificate_blob
+from tests.support import blobs
 from tests.support import pkifactory as pf
 from tests.support.snapshots import CA_REG, ROOT_GP, ROOT_REG
 from tests.unit.fakehost import FakeHost, make_action
@@ -48,10 +51,21 @@ def test_drift_is_fixed_add_before_remove_with_backups(
     assert host.thumbprints(*ROOT_REG) == {pki.root.thumbprint, other.thumbprint}
     assert host.thumbprints(*CA_REG) == {pki.issuing.thumbprint}
     assert host.thumbprints(*ROOT_GP) == {other.thumbprint}
-    # 1 snapshot + pin (1) + move (2)
-    assert [c[0] for c in host.calls].count(REGEDIT) == 3 and len(host.calls) == 4
+    # 1 snapshot + pin (record, add) + move (add, remove, record)
+    assert [c[0] for c in host.calls].count(REGEDIT) == 5 and len(host.calls) == 6
     actions = [(c[1].get("state", "present"), c[1]["path"].split("\\")[-3]) for c in host.calls[1:]]
-    assert actions == [("present", "CA"), ("present", "ROOT"), ("absent", "ROOT")]
+    assert actions == [
+        ("present", "RootStore"),
+        ("present", "CA"),
+        ("present", "ROOT"),
+        ("absent", "ROOT"),
+        ("present", "RootStore"),
+    ]
+    pins = host.records["software\\sfb.pki\\rootstore\\pins"]
+    moves = host.records["software\\sfb.pki\\rootstore\\moves"]
+    assert list(pins) == [other.thumbprint] and list(moves) == [pki.issuing.thumbprint]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", pins[other.thumbprint]["Pinned"])
+    assert set(moves[pki.issuing.thumbprint]) == {"Moved"}
     written = host.keys["software\\microsoft\\systemcertificates\\root\\certificates"][other.thumbprint]
     assert decode_certificate_blob(written, "written", other.thumbprint) == other.der
     # the backup exists and was written before the removal
@@ -76,8 +90,10 @@ def test_check_mode_plans_exactly_what_a_real_run_does(
     assert len(planned_host.calls) == 1  # read only
     assert planned_host.thumbprints(*ROOT_REG) == {pki.root.thumbprint, pki.issuing.thumbprint}
     assert not (tmp_path / "backups").exists()
-    assert [d["before_header"].split(" ")[-1] for d in planned["diff"]] == [
+    assert [d["before_header"].split(" ", 1)[-1] for d in planned["diff"]] == [
         "(CA/registry)",
+        "(sfb.pki records)",
+        "(sfb.pki records)",
         "(Root/registry)",
     ]
     real = run(drifted(pki, other), tmp_path)
@@ -99,8 +115,11 @@ def test_fault_between_add_and_remove_then_rerun_converges(pki: pf.Hierarchy, tm
     host.fail_on = None
     host.calls.clear()
     rerun = run(host, tmp_path)
-    assert [(o["action"], o["store"]) for o in rerun["operations"]] == [("remove", "Root")]
-    assert len(host.calls) == 2
+    assert [(o["action"], o["store"]) for o in rerun["operations"]] == [
+        ("remove", "Root"),
+        ("record", "Moves"),
+    ]
+    assert len(host.calls) == 3
     assert host.thumbprints(*ROOT_REG) == {pki.root.thumbprint}
     assert run(host, tmp_path)["changed"] is False
 
@@ -192,7 +211,7 @@ def test_a_prior_snapshot_saves_the_read(pki: pf.Hierarchy, other: pf.Issued, tm
     result = run(host, tmp_path, snapshot=info["snapshot"])
     assert result["changed"] is True
     # the plan came from the prior read: only the writes reach the host
-    assert [c[0] for c in host.calls] == [REGEDIT] * 3
+    assert [c[0] for c in host.calls] == [REGEDIT] * 5
     again = make_action(
         HostInfo, {"sections": ["certificates", "provenance"], "snapshot": info["snapshot"]}, host
     )
@@ -216,6 +235,90 @@ def test_a_malformed_snapshot_is_refused(pki: pf.Hierarchy, tmp_path: Path) -> N
     host = FakeHost({ROOT_REG: [pki.root]})
     result = run(host, tmp_path, snapshot={"result": "nope"})
     assert result["failed"] is True and "snapshot" in result["msg"] and host.calls == []
+
+
+def test_pin_and_move_write_the_stored_blob_and_back_up_the_original(
+    pki: pf.Hierarchy, other: pf.Issued, tmp_path: Path
+) -> None:
+    gp_copy = blobs.admin_copy(other, "Fabrikam Root (pushed by GPO)", (blobs.CLIENT_AUTH,))
+    restricted = blobs.admin_copy(pki.issuing, "Issuing CA (smart cards)", (blobs.SMART_CARD_LOGON,))
+    host = FakeHost({ROOT_GP: [gp_copy], ROOT_REG: [pki.root, restricted]})
+    result = run(host, tmp_path)
+    assert result["changed"] is True, result
+    root_key = "software\\microsoft\\systemcertificates\\root\\certificates"
+    ca_key = "software\\microsoft\\systemcertificates\\ca\\certificates"
+    assert host.keys[root_key][other.thumbprint] == gp_copy.blob  # pinned: the GPO's blob, byte for byte
+    assert host.keys[ca_key][pki.issuing.thumbprint] == restricted.blob  # moved: Root's blob, byte for byte
+    record = json.loads(
+        (tmp_path / "backups" / "fe01" / f"Root-registry-{pki.issuing.thumbprint}.json").read_text()
+    )
+    assert base64.b64decode(record["blob_base64"]) == restricted.blob
+    assert record["blob_hex"] == "hex:" + ",".join(f"{b:02x}" for b in restricted.blob)
+
+
+def test_a_subordinate_put_back_is_reported_and_not_moved_again(pki: pf.Hierarchy, tmp_path: Path) -> None:
+    host = FakeHost({ROOT_REG: [pki.root, pki.issuing]})
+    assert run(host, tmp_path)["changed"] is True
+    # software distribution puts it back
+    host.keys["software\\microsoft\\systemcertificates\\root\\certificates"][pki.issuing.thumbprint] = (
+        pki.issuing.blob
+    )
+    backups = sorted((tmp_path / "backups" / "fe01").iterdir())
+    for _second_and_third in range(2):
+        host.calls.clear()
+        again = run(host, tmp_path)
+        assert again["changed"] is False and again["operations"] == [], again
+        assert "subordinate_reappeared" in {f["id"] for f in again["reported"]}
+        assert [c[0] for c in host.calls] == ["ansible.windows.win_powershell"]
+        assert sorted((tmp_path / "backups" / "fe01").iterdir()) == backups  # no new backup either
+    # the user says so
+    moved = run(host, tmp_path, move_reappeared=True)
+    assert [(o["action"], o["store"]) for o in moved["operations"]] == [
+        ("remove", "Root"),
+        ("record", "Moves"),
+    ]
+    assert pki.issuing.thumbprint not in host.thumbprints(*ROOT_REG)
+
+
+def test_orphan_pin_removal_check_mode_diff_and_backup(
+    pki: pf.Hierarchy, other: pf.Issued, tmp_path: Path
+) -> None:
+    gp_copy = blobs.admin_copy(other, "Fabrikam Root (GPO)", (blobs.CLIENT_AUTH,))
+    host = FakeHost({ROOT_GP: [gp_copy], ROOT_REG: [pki.root]})
+    pinned = run(host, tmp_path)
+    assert [(o["action"], o["store"]) for o in pinned["operations"]] == [("record", "Pins"), ("add", "Root")]
+    # the PKI team retires the root from the GPO
+    del host.keys["software\\policies\\microsoft\\systemcertificates\\root\\certificates"][other.thumbprint]
+    info = make_action(HostInfo, {"sections": ["certificates"]}, host).run(
+        task_vars={"inventory_hostname": "fe01"}
+    )
+    assert [(f["id"], f["thumbprint"]) for f in info["findings"]] == [("orphan_pin", other.thumbprint)]
+    default = run(host, tmp_path)
+    assert default["changed"] is False
+    assert [f["thumbprint"] for f in default["reported"] if f["id"] == "orphan_pin"] == [other.thumbprint]
+    host.calls.clear()
+    planned = run(host, tmp_path, check=True, diff=True, remove_orphan_pins=True)
+    assert [c[0] for c in host.calls] == ["ansible.windows.win_powershell"]
+    assert not (tmp_path / "backups").exists()
+    assert [(o["action"], o["store"], o["reason"]) for o in planned["operations"]] == [
+        ("remove", "Root", "orphan_pin"),
+        ("forget", "Pins", "orphan_pin"),
+    ]
+    pins_diff, root_diff = planned["diff"]
+    assert other.thumbprint in pins_diff["before"] and pins_diff["after"] == ""
+    assert other.thumbprint in root_diff["before"] and other.thumbprint not in root_diff["after"]
+    host.calls.clear()
+    done = run(host, tmp_path, remove_orphan_pins=True)
+    assert done["operations"] == planned["operations"] and done["changed"] is True
+    assert [(c[1].get("state"), c[1]["path"]) for c in host.calls[1:]] == [
+        ("absent", f"HKLM:\\SOFTWARE\\Microsoft\\SystemCertificates\\ROOT\\Certificates\\{other.thumbprint}"),
+        ("absent", f"HKLM:\\SOFTWARE\\sfb.pki\\RootStore\\Pins\\{other.thumbprint}"),
+    ]
+    backup = json.loads(
+        (tmp_path / "backups" / "fe01" / f"Root-registry-{other.thumbprint}.json").read_text()
+    )
+    assert backup["reason"] == "orphan_pin" and base64.b64decode(backup["blob_base64"]) == gp_copy.blob
+    assert run(host, tmp_path, remove_orphan_pins=True)["changed"] is False
 
 
 def test_unvetted_remove_backs_up_and_removes_only_unvetted_registry_roots(
