@@ -434,11 +434,35 @@ def rounds(entries: list[Entry]) -> list[list[Entry]]:
 # --- what the collection expects ----------------------------------------------------------------------------
 
 
+def _tlv(data: bytes, pos: int) -> tuple[int, int]:
+    """(content start, end) of the DER element at `pos` (property 9 is not X.509: no parser for it)."""
+    length = data[pos + 1]
+    start = pos + 2
+    if length & 0x80:
+        count = length & 0x7F
+        length = int.from_bytes(data[start : start + count], "big")
+        start += count
+    return start, start + length
+
+
+def _dotted(oid: bytes) -> str:
+    """Dotted text of OID content bytes."""
+    numbers: list[int] = []
+    value = 0
+    for byte in oid:
+        value = (value << 7) | (byte & 0x7F)
+        if not byte & 0x80:
+            numbers.append(value)
+            value = 0
+    first = min(numbers[0] // 40, 2)
+    return ".".join(str(n) for n in (first, numbers[0] - 40 * first, *numbers[1:]))
+
+
 def eku_oids(der: bytes) -> list[str]:
-    """OIDs of a DER `SEQUENCE OF OBJECT IDENTIFIER` (blob property 9), read with the collection's helpers."""
+    """OIDs of a DER `SEQUENCE OF OBJECT IDENTIFIER` (blob property 9)."""
     if not der or der[0] != 0x30:
         raise ValueError("property 9 is not a DER SEQUENCE")
-    start, end = _certs._tlv(der, 0)
+    start, end = _tlv(der, 0)
     if end != len(der):
         raise ValueError("property 9 has bytes after its SEQUENCE")
     oids = []
@@ -446,8 +470,8 @@ def eku_oids(der: bytes) -> list[str]:
     while pos < end:
         if der[pos] != 0x06:
             raise ValueError(f"property 9 holds tag {der[pos]:#x} where an OID belongs")
-        content, after = _certs._tlv(der, pos)
-        oids.append(_certs._dotted(der[content:after]))
+        content, after = _tlv(der, pos)
+        oids.append(_dotted(der[content:after]))
         pos = after
     return oids
 
