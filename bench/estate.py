@@ -172,23 +172,28 @@ def round_trips(args: argparse.Namespace) -> dict[str, Any]:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def _estate_of(count: int, out: Path) -> Path:
-    """An estate file with `count` hosts: the lab's CAs plus copies of its Front End and Edge."""
+def grow_lab(count: int, name: str, digits: int = 2) -> dict[str, Any]:
+    """The lab estate with `count` hosts: its CAs plus numbered copies of its Front End and Edge."""
     from tests.integration import simlab
 
-    lab = simlab.builder.load_estate("lab")
+    lab: dict[str, Any] = simlab.builder.load_estate("lab")
     hosts = lab["hosts"]
-    templates = [name for name in hosts if "sfb_servers" in (hosts[name].get("groups") or [])]
-    fixed = [name for name in hosts if name not in templates]
-    grown: dict[str, Any] = {name: hosts[name] for name in fixed}
+    templates = [host for host in hosts if "sfb_servers" in (hosts[host].get("groups") or [])]
+    grown: dict[str, Any] = {host: hosts[host] for host in hosts if host not in templates}
     index = 0
     while len(grown) < count:
         template = templates[index % len(templates)]
         number = index // len(templates) + 1
-        grown[f"{template.rstrip('0123456789')}{number:02d}"] = copy.deepcopy(hosts[template])
+        grown[f"{template.rstrip('0123456789')}{number:0{digits}d}"] = copy.deepcopy(hosts[template])
         index += 1
     lab["hosts"] = dict(list(grown.items())[:count])
-    lab["name"] = f"bench{count}"
+    lab["name"] = name
+    return lab
+
+
+def _estate_of(count: int, out: Path) -> Path:
+    """An estate file with `count` hosts: the lab's CAs plus copies of its Front End and Edge."""
+    lab = grow_lab(count, f"bench{count}")
     path = out / "estate.yml"
     path.write_text(yaml.safe_dump(lab, sort_keys=False), encoding="utf-8")
     return path

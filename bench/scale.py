@@ -37,6 +37,7 @@ from typing import Any
 import yaml
 
 from bench import NotAvailable
+from bench.estate import grow_lab
 
 REPO = Path(__file__).resolve().parent.parent
 AUDIT = REPO / "playbooks" / "audit.yml"
@@ -155,19 +156,7 @@ def padding(estate: dict[str, Any], builder: Any, out: Path) -> dict[str, Any]:
 def estate_of(count: int, out: Path) -> tuple[Path, dict[str, Any]]:
     """An estate file with `count` hosts: the lab's CAs plus copies of its Front End and Edge, padded."""
     simlab = _simlab()
-    lab = simlab.builder.load_estate("lab")
-    hosts = lab["hosts"]
-    templates = [name for name in hosts if "sfb_servers" in (hosts[name].get("groups") or [])]
-    fixed = [name for name in hosts if name not in templates]
-    grown: dict[str, Any] = {name: hosts[name] for name in fixed}
-    index = 0
-    while len(grown) < count:
-        template = templates[index % len(templates)]
-        number = index // len(templates) + 1
-        grown[f"{template.rstrip('0123456789')}{number:03d}"] = copy.deepcopy(hosts[template])
-        index += 1
-    lab["hosts"] = dict(list(grown.items())[:count])
-    lab["name"] = f"scale{count}"
+    lab = grow_lab(count, f"scale{count}", digits=3)
     described = padding(lab, simlab.builder, out)
     path = out / "estate.yml"
     path.write_text(yaml.safe_dump(lab, sort_keys=False), encoding="utf-8")

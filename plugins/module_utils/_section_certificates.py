@@ -30,11 +30,6 @@ from ._windows_roots import is_windows_required
 CERTIFICATE_STORES: tuple[PhysicalStore, ...] = stores_of("Root") + stores_of("CA") + stores_of("My")
 CRL_STORES: tuple[PhysicalStore, ...] = stores_of("CA")
 
-# Physical Root stores that Group Policy / AD autoenrollment rewrite; a root only there is unstable.
-POLICY_LOCATIONS: frozenset[str] = frozenset({"group_policy", "enterprise"})
-# Physical Root stores that nothing rewrites behind the administrator's back.
-STABLE_LOCATIONS: frozenset[str] = frozenset({"registry", "third_party"})
-
 DEFAULT_EXPIRY_DAYS = 60
 
 TRUST_SYMPTOMS = ("event 32042", "event 30998", "event 61029", "0x800B0109 CERT_E_UNTRUSTEDROOT")
