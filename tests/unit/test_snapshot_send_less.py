@@ -381,3 +381,14 @@ def test_crl_install_reads_the_crl_stores_and_only_the_root_stores_it_searches()
     assert certificate_keys == {s.certificates_key for s in stores_of("Root")} == first.certificate_keys
     confirm = crl_request(issuer_from_root=False)
     assert set(confirm.keys) == {s.crls_key for s in stores_of("CA")}
+
+
+def test_loading_an_action_plugin_fills_the_controller_caches() -> None:
+    # The strategy imports the action class in the main process before forking a worker per host.
+    from ansible_collections.sfb.pki.plugins.module_utils import _ctl
+    from ansible_collections.sfb.pki.plugins.plugin_utils import _action
+
+    _known._CACHE.clear()
+    _ctl._CONTROLLER_CACHE.clear()
+    _action.warm_controller_caches()
+    assert _known._CACHE and {"authroot.stl", "disallowedcert.stl"} <= set(_ctl._CONTROLLER_CACHE)
