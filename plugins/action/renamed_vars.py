@@ -74,5 +74,5 @@ class ActionModule(PkiAction):
         return {"changed": False, "renamed": renamed}
 
     def _value(self, raw: Any) -> Any:
-        """A variable's value as the play sees it (a role default such as "{{ old | default(x) }}" templated)."""
+        """A variable's value as the play sees it (a role default "{{ old | default(x) }}" templated)."""
         return self._templar.template(raw)

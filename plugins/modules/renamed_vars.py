@@ -1,6 +1,6 @@
 # Copyright: (c) 2026, sfb.pki maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Documentation of sfb.pki.renamed_vars (the code, and the map of renamed variables, is the action plugin)."""
+"""Documentation of sfb.pki.renamed_vars (the code and the map of renamed variables: the action plugin)."""
 
 from __future__ import annotations
 
