@@ -35,6 +35,8 @@ def schedule(tmp_path: Path, *extra: str, check: bool = False, **variables: Any)
         ANSIBLE_STDOUT_CALLBACK="ansible.posix.json",
         ANSIBLE_LOCAL_TEMP=str(tmp_path / "ansible-tmp"),
         ANSIBLE_NOCOLOR="1",
+        # the playbook's first task is sfb.pki.renamed_vars
+        ANSIBLE_COLLECTIONS_PATH=str(REPO / ".build" / "collections"),
     )
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300, check=False)
     start = proc.stdout.find("{")
