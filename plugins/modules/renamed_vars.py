@@ -43,7 +43,9 @@ attributes:
   diff_mode:
     support: none
   platform:
+    support: full
     platforms: all
+    description: Runs on the controller only.
 """
 
 EXAMPLES = r"""
