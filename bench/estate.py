@@ -84,7 +84,7 @@ def _trips(lab: Any) -> dict[str, int]:
 
 def _findings_left(lab: Any, report_dir: Path) -> dict[str, str]:
     """Critical/warning findings per host after a run, from an audit of the estate (not counted)."""
-    result = lab.run(AUDIT, extra_vars={"audit_report_dir": str(report_dir)})
+    result = lab.run(AUDIT, extra_vars={"sfb_pki_report_dir": str(report_dir)})
     _check(result, "audit after converge")
     data = json.loads((report_dir / "report.json").read_text())
     out = {}
@@ -108,8 +108,8 @@ def round_trips(args: argparse.Namespace) -> dict[str, Any]:
         roots = _stage_naive_roots(base)
         naive_vars = {"naive_roots": roots, "naive_root_dir": NAIVE_ROOT_DIR}
         product_vars = {
-            "audit_report_dir": str(work / "reports"),
-            "root_store_backup_dir": str(work / "backups"),
+            "sfb_pki_report_dir": str(work / "reports"),
+            "sfb_pki_root_store_backup_dir": str(work / "backups"),
         }
         counts: dict[str, dict[str, dict[str, int]]] = {}
         left: dict[str, dict[str, str]] = {}
@@ -212,7 +212,7 @@ def wall_time(args: argparse.Namespace) -> dict[str, Any]:
         timings: dict[str, float] = {}
         for label, playbook, extra in (
             ("one win_ping per host (bench/ping.yml)", PING, {}),
-            ("sfb.pki audit (playbooks/audit.yml)", AUDIT, {"audit_report_dir": str(work / "reports")}),
+            ("sfb.pki audit (playbooks/audit.yml)", AUDIT, {"sfb_pki_report_dir": str(work / "reports")}),
         ):
             best = float("inf")
             for attempt in range(args.wall_repeat):

@@ -301,7 +301,7 @@ def measure_size(count: int, repeat: int, forks: int, work: Path) -> dict[str, A
     for _attempt in range(repeat):  # taking turns, so a neighbour's load hits both alike
         for label, playbook, extra in (
             ("ping", PING, {}),
-            ("audit", AUDIT, {"audit_report_dir": str(reports)}),
+            ("audit", AUDIT, {"sfb_pki_report_dir": str(reports)}),
         ):
             lab.clear_calls()
             runs[label].append(run_measured(lab, playbook, extra, forks))

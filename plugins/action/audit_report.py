@@ -178,7 +178,7 @@ class ActionModule(PkiAction):
             unread = summary["hosts_not_read"]
             out["failed"] = True
             out["msg"] = (
-                f"audit_fail_on={args['fail_on']} reached: {counts or 'no findings'}"
+                f"sfb_pki_audit_fail_on={args['fail_on']} reached: {counts or 'no findings'}"
                 + (f"; hosts not read: {', '.join(unread)}" if unread else "")
                 + f"; report: {html_path}"
             )

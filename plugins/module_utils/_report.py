@@ -377,7 +377,7 @@ def merge_reports(
 def fail_reached(report: Mapping[str, Any], fail_on: str) -> bool:
     """Whether the report's findings (or an unread host) reach the `fail_on` level."""
     if fail_on not in FAIL_ON:
-        raise PkiInputError("audit_fail_on", f"must be one of {', '.join(FAIL_ON)}, got {fail_on!r}")
+        raise PkiInputError("sfb_pki_audit_fail_on", f"must be one of {', '.join(FAIL_ON)}, got {fail_on!r}")
     if fail_on == "none":
         return False
     worst = report["summary"]["worst"]

@@ -165,7 +165,8 @@ def _orphan_pin_finding(entry: CertEntry, record: Record) -> Finding:
         f"{record.date} because Group Policy delivered it, but Group Policy no longer does: the pinned copy "
         "keeps a root trusted that its owners may have retired.",
         "If the root was retired, run sfb.pki.root_store with remove_orphan_pins: true (role variable "
-        "root_store_remove_orphan_pins): it backs up the copy, then removes it and its record. If it is "
+        "sfb_pki_root_store_remove_orphan_pins): it backs up the copy, then removes it and its record. "
+        "If it is "
         "still wanted, list it under sfb.pki.root_store `roots` (the record is then dropped). By hand: "
         f'certutil -delstore Root {thumb}; reg delete "{key}" /f',
         object=thumb,
@@ -185,7 +186,7 @@ def _reappeared_finding(entry: CertEntry, record: Record) -> Finding:
         "Settings > Registry, items under SOFTWARE\\Microsoft\\SystemCertificates\\ROOT), the software "
         "distribution package or baseline that installs it into Trusted Root (it belongs in Intermediate "
         "Certification Authorities). Then run sfb.pki.root_store once with move_reappeared: true (role "
-        "variable root_store_move_reappeared).",
+        "variable sfb_pki_root_store_move_reappeared).",
         object=f"Root/registry/{thumb}",
         thumbprint=thumb,
     )

@@ -86,7 +86,7 @@ def _fix(build: int | None) -> str:
         "provenance section; sfb.pki.root_store unvetted: remove). Clients are not affected unless they "
         "chain to a removed root.",
         "Or stop sending the list: SendTrustedIssuerList = 0 (DWORD) under "
-        f"{HIVE}\\{SCHANNEL_KEY} (role sfb.pki.schannel with schannel_disable_trusted_issuer_list: "
+        f"{HIVE}\\{SCHANNEL_KEY} (role sfb.pki.schannel with sfb_pki_schannel_disable_trusted_issuer_list: "
         "true), then "
         "restart the server. Clients then get no hint which certificate to offer and pick one themselves; "
         "SfB servers and clients each hold one suitable certificate, so MTLS keeps working. Trust itself "

@@ -169,7 +169,8 @@ def _chain_findings(cert: Certificate, chain: Chain, root_thumbprints: set[str])
             "warning",
             message,
             "Install the issuing CA certificates in Intermediate (certutil -addstore CA <file>) and the root "
-            "in Trusted Root: the sfb.pki.root_store role with root_store_roots: [{path: <root.cer>}]",
+            "in Trusted Root: the sfb.pki.root_store role with "
+            "sfb_pki_root_store_roots: [{path: <root.cer>}]",
             object=cert.thumbprint,
             thumbprint=cert.thumbprint,
             symptoms=_SYMPTOMS_UNTRUSTED,

@@ -171,9 +171,9 @@ def _findings(facts: dict[str, Any], host: str | None) -> list[Finding]:
     where = f" on {host}" if host else ""
     symptoms = SYMPTOMS.get(name.upper(), _GENERIC_SYMPTOMS)
     fix = (
-        f"Apply role sfb.pki.services with '{name}' in services_delayed_start "
+        f"Apply role sfb.pki.services with '{name}' in sfb_pki_services_delayed_start "
         "(sets Automatic (Delayed Start) through ansible.windows.win_service start_mode: delayed; "
-        "services_state: started also starts it)"
+        "sfb_pki_services_state: started also starts it)"
     )
     if facts["start_mode"] == "disabled":
         return [

@@ -87,7 +87,7 @@ options:
   return_snapshot:
     description:
       - Also return the raw snapshot as C(snapshot), so later tasks of the same play on this host
-        (M(sfb.pki.root_store) C(snapshot), the C(sfb.pki.services) role's C(services_host_info))
+        (M(sfb.pki.root_store) C(snapshot), the C(sfb.pki.services) role's C(sfb_pki_services_host_info))
         reuse this read instead of reading the host again.
     type: bool
     default: false

@@ -26,7 +26,9 @@ MUTATING = {"win_regedit", "win_service", "win_copy", "win_file", "win_command",
 
 def _audit(lab: SimLab, tmp_path: Path, **extra: Any) -> tuple[Any, dict[str, Any], str]:
     out = tmp_path / "report"
-    res = lab.run(PLAYBOOK, extra_vars={"audit_report_dir": str(out), **extra.pop("extra_vars", {})}, **extra)
+    res = lab.run(
+        PLAYBOOK, extra_vars={"sfb_pki_report_dir": str(out), **extra.pop("extra_vars", {})}, **extra
+    )
     data = json.loads((out / "report.json").read_text()) if (out / "report.json").exists() else {}
     page = (out / "report.html").read_text() if (out / "report.html").exists() else ""
     return res, data, page
@@ -142,10 +144,10 @@ def test_lab_estate_audit(lab: SimLab, tmp_path: Path) -> None:
 
 
 def test_lab_check_mode_and_fail_on(lab: SimLab, tmp_path: Path) -> None:
-    res, data, _unused = _audit(lab, tmp_path, check=True, extra_vars={"audit_fail_on": "critical"})
+    res, data, _unused = _audit(lab, tmp_path, check=True, extra_vars={"sfb_pki_audit_fail_on": "critical"})
     assert res.rc != 0
     assert all(count == 0 for count in res.changed.values()), res.summary()
-    assert "audit_fail_on=critical reached" in res.stdout
+    assert "sfb_pki_audit_fail_on=critical reached" in res.stdout
     assert data["summary"]["worst"] == "critical"  # the report is written before failing
     for host in lab.hosts:
         assert not [c for c in lab.calls(host) if c["module"] in MUTATING]
@@ -173,7 +175,7 @@ def test_healthy_estate_has_no_problem(lab_factory: Callable[[str], SimLab], tmp
     assert set(lab.store_thumbprints("fe01", "Disallowed", "registry")) == baseline["Disallowed/registry"]
     smartcard = "HKLM\\SOFTWARE\\Microsoft\\SystemCertificates\\SmartCardRoot\\Certificates"
     assert lab.state("fe01")["registry"][smartcard] == {}
-    res, data, _unused = _audit(lab, tmp_path, extra_vars={"audit_fail_on": "warning"})
+    res, data, _unused = _audit(lab, tmp_path, extra_vars={"sfb_pki_audit_fail_on": "warning"})
     assert res.rc == 0, res.stdout[-3000:]
     (host,) = data["hosts"]
     assert data["summary"]["findings"].get("critical", 0) == 0
@@ -256,20 +258,21 @@ def test_two_slices_merged_give_the_report_of_one_run(lab: SimLab, tmp_path: Pat
     """
     reports = tmp_path / "reports"
     slices = (
-        ("1", "offroot01,fe01", {"audit_slice": "1", "audit_run": "42"}),
+        ("1", "offroot01,fe01", {"sfb_pki_audit_slice": "1", "sfb_pki_audit_run": "42"}),
         # as in an AWX sliced job template: the ids are the ones AWX passes to every job
-        ("2", "subca01,edge01", {"audit_sliced": True, "awx_job_id": 2, "awx_workflow_job_id": 42}),
+        ("2", "subca01,edge01", {"sfb_pki_audit_sliced": True, "awx_job_id": 2, "awx_workflow_job_id": 42}),
     )
     for slice_id, hosts, ids in slices:
         res = lab.run(
-            PLAYBOOK, extra_vars={"audit_report_dir": str(reports), **ids}, limit=f"{hosts},localhost"
+            PLAYBOOK, extra_vars={"sfb_pki_report_dir": str(reports), **ids}, limit=f"{hosts},localhost"
         )
         assert res.rc == 0, res.summary()
         part = json.loads((reports / "slices" / "42" / slice_id / "report.json").read_text())
         assert sorted(h["name"] for h in part["hosts"]) == sorted(hosts.split(","))
     assert not (reports / "report.json").exists()
     merge = lab.run(
-        "playbooks/audit_merge.yml", extra_vars={"audit_report_dir": str(reports), "audit_merge_slices": 2}
+        "playbooks/audit_merge.yml",
+        extra_vars={"sfb_pki_report_dir": str(reports), "sfb_pki_audit_merge_slices": 2},
     )
     assert merge.rc == 0, merge.summary()
     assert lab.round_trips("fe01") == 1  # the merge reads no host
@@ -318,7 +321,7 @@ def test_hosts_outside_the_target_are_not_counted(lab: SimLab, tmp_path: Path) -
     data = yaml.safe_load(lab.inventory.read_text())
     data["all"].setdefault("hosts", {})["linux01"] = {"ansible_host": "192.0.2.1", "ansible_port": 1}
     lab.inventory.write_text(yaml.safe_dump(data))
-    res, report, _unused = _audit(lab, tmp_path, extra_vars={"audit_fail_on": "critical"})
+    res, report, _unused = _audit(lab, tmp_path, extra_vars={"sfb_pki_audit_fail_on": "critical"})
     assert "linux01" not in res.stdout
     assert sorted(h["name"] for h in report["hosts"]) == lab.hosts
     assert report["summary"]["hosts_not_read"] == []
@@ -331,7 +334,7 @@ def test_job_statistics_log_lines_and_report_copies(lab: SimLab, tmp_path: Path)
         lab,
         tmp_path,
         extra_vars={
-            "audit_fail_on": "critical",
+            "sfb_pki_audit_fail_on": "critical",
             "sfb_pki_report_copy_dir": str(copies),
             "sfb_pki_report_copy_windows_host": "fe01",
             "sfb_pki_report_copy_windows_path": "C:\\inetpub\\wwwroot\\pki",
@@ -339,7 +342,10 @@ def test_job_statistics_log_lines_and_report_copies(lab: SimLab, tmp_path: Path)
         env={"ANSIBLE_SHOW_CUSTOM_STATS": "1"},
     )
     assert res.rc != 0  # critical findings: the play fails at its end, after statistics and copies
-    assert "audit_fail_on=critical reached" in _once(res, "Fail when audit_fail_on was reached")["msg"]
+    assert (
+        "sfb_pki_audit_fail_on=critical reached"
+        in _once(res, "Fail when sfb_pki_audit_fail_on was reached")["msg"]
+    )
     stats = res.data["global_custom_stats"]["sfb_pki_audit"]
     assert sorted(stats["hosts"]) == lab.hosts
     for host in data["hosts"]:

@@ -111,12 +111,16 @@ def test_output_dir_reaches_every_job_template(tmp_path: Path) -> None:
         assert args["extra_vars"] == {
             "sfb_pki_report_dir": "/srv/sfb-pki/reports",
             "sfb_pki_backup_dir": "/srv/sfb-pki/backups",
-            "offline_root_crl_controller_dir": "/srv/sfb-pki/crl",
-            **({"audit_sliced": False} if name == "sfb.pki audit" else {}),
+            "sfb_pki_offline_root_crl_controller_dir": "/srv/sfb-pki/crl",
+            **({"sfb_pki_audit_sliced": False} if name == "sfb.pki audit" else {}),
         }
     default = _setup(tmp_path / "default")
     extra = {c["args"]["name"]: c["args"]["extra_vars"] for c in default if c["module"] == "job_template"}
-    assert extra == {"sfb.pki audit": {"audit_sliced": False}, "sfb.pki crl_refresh": {}, "sfb.pki site": {}}
+    assert extra == {
+        "sfb.pki audit": {"sfb_pki_audit_sliced": False},
+        "sfb.pki crl_refresh": {},
+        "sfb.pki site": {},
+    }
     assert not [c for c in default if c["module"].startswith("workflow")]
 
 
@@ -125,10 +129,10 @@ def test_sliced_audit_and_site_with_the_merge_workflow(tmp_path: Path) -> None:
     templates = {c["args"]["name"]: c["args"] for c in calls if c["module"] == "job_template"}
     assert templates["sfb.pki audit"]["job_slice_count"] == 4
     assert templates["sfb.pki site"]["job_slice_count"] == 4
-    assert templates["sfb.pki audit"]["extra_vars"]["audit_sliced"] is True
+    assert templates["sfb.pki audit"]["extra_vars"]["sfb_pki_audit_sliced"] is True
     merge = templates["sfb.pki audit merge"]
     assert merge["playbook"] == "playbooks/audit_merge.yml"
-    assert merge["extra_vars"]["audit_merge_slices"] == 4
+    assert merge["extra_vars"]["sfb_pki_audit_merge_slices"] == 4
     assert (
         merge["extra_vars"]["sfb_pki_report_dir"]
         == templates["sfb.pki audit"]["extra_vars"]["sfb_pki_report_dir"]

@@ -52,7 +52,7 @@ def ca_crls(lab: SimLab, host: str) -> list[str]:
 
 
 def run(lab: SimLab, check: bool = False, **extra: Any) -> Any:
-    extra.setdefault("offline_root_crl_controller_dir", str(lab.root / "controller"))
+    extra.setdefault("sfb_pki_offline_root_crl_controller_dir", str(lab.root / "controller"))
     return lab.run(PLAYBOOK, extra_vars=extra, check=check)
 
 
@@ -119,7 +119,7 @@ def test_due_crl_is_reissued_installed_and_second_run_is_quiet(lab: SimLab) -> N
 
 
 def test_not_due_means_no_certutil_call(lab: SimLab) -> None:
-    res = run(lab, offline_root_crl_refresh_before=10)
+    res = run(lab, sfb_pki_offline_root_crl_refresh_before=10)
     assert res.rc == 0, res.summary()
     assert res.changed == {"localhost": 0, "offroot01": 0, "subca01": 0}
     assert res.result("offroot01", PUBLISH)["reason"].startswith("the current CRL is not due until")
@@ -177,7 +177,10 @@ def test_check_mode_lists_the_same_changes_as_the_real_run(lab: SimLab) -> None:
 
 
 def test_check_mode_matches_the_real_run_with_cdp_folders_and_ad(lab: SimLab) -> None:
-    extra = {"offline_root_crl_cdp_paths": ["C:\\inetpub\\wwwroot\\pki"], "offline_root_crl_dspublish": True}
+    extra = {
+        "sfb_pki_offline_root_crl_cdp_paths": ["C:\\inetpub\\wwwroot\\pki"],
+        "sfb_pki_offline_root_crl_dspublish": True,
+    }
     check = run(lab, check=True, **extra)
     assert check.rc == 0, check.summary() + check.stdout[-3000:]
     [would] = check.result("subca01", INSTALL)["results"]
@@ -227,7 +230,7 @@ def test_root_unreachable_fails_clearly_and_reports_days_left(lab: SimLab) -> No
     assert certutil_calls(lab, "subca01") == []
 
     lab.inject_fault("offroot01", "win_powershell", kind="connection_lost")
-    close = run(lab, offline_root_crl_fail_within_days=25)
+    close = run(lab, sfb_pki_offline_root_crl_fail_within_days=25)
     failed = close.result("subca01", FAIL)
     assert failed["failed"] is True
     assert "days left" in failed["msg"] and "offroot01 delivered no CRL" in failed["msg"]
@@ -245,14 +248,18 @@ def test_certutil_failure_on_the_root_is_named(lab: SimLab) -> None:
 
 def test_air_gapped_mode_installs_the_supplied_file(lab: SimLab, tmp_path: Path) -> None:
     crl = make_crl(lab, tmp_path / "root.crl", number=9)
-    res = run(lab, offline_root_crl_file=str(crl), offline_root_crl_issuer_file=str(lab.pki_file("root")))
+    res = run(
+        lab,
+        sfb_pki_offline_root_crl_file=str(crl),
+        sfb_pki_offline_root_crl_issuer_file=str(lab.pki_file("root")),
+    )
     assert res.rc == 0, res.summary() + res.stdout[-2000:]
     assert lab.calls("offroot01") == []
     assert "number 9" in res.result("subca01", REPORT)["msg"]
     installed = res.result("subca01", "sfb.pki.offline_root_crl : Install the supplied CRL (air-gapped mode)")
     assert installed["changed"] is True and installed["issuer"]["from"] == "given"
     lab.clear_calls()
-    again = run(lab, offline_root_crl_file=str(crl))
+    again = run(lab, sfb_pki_offline_root_crl_file=str(crl))
     assert again.changed == {"localhost": 0, "subca01": 0}
     assert certutil_calls(lab, "subca01") == []
 
@@ -398,7 +405,7 @@ def test_a_ca_without_a_crl_gets_one_and_a_wrong_ca_name_is_named(lab: SimLab) -
 def test_root_powered_off_passes_while_no_copy_is_due(lab: SimLab) -> None:
     # 20 days left on subca01's copy; with a 10-day refresh window nothing is due yet
     lab.inject_fault("offroot01", "win_powershell", kind="unreachable")
-    res = run(lab, offline_root_crl_refresh_before=10, offline_root_crl_fail_within_days=5)
+    res = run(lab, sfb_pki_offline_root_crl_refresh_before=10, sfb_pki_offline_root_crl_fail_within_days=5)
     assert res.rc == 0, res.stdout[-3000:] + res.stderr[-3000:]
     msg = res.result(
         "offroot01",
@@ -410,7 +417,7 @@ def test_root_powered_off_passes_while_no_copy_is_due(lab: SimLab) -> None:
 
     # the same root off, but the copy is inside a 25-day window: the run fails and names the copy
     lab.inject_fault("offroot01", "win_powershell", kind="unreachable")
-    due = run(lab, offline_root_crl_refresh_before=25, offline_root_crl_fail_within_days=5)
+    due = run(lab, sfb_pki_offline_root_crl_refresh_before=25, sfb_pki_offline_root_crl_fail_within_days=5)
     assert due.rc != 0
     verdict = due.result(
         "offroot01", "sfb.pki.offline_root_crl : Fail a root whose CRL could not be refreshed"
@@ -420,9 +427,9 @@ def test_root_powered_off_passes_while_no_copy_is_due(lab: SimLab) -> None:
 
 
 def test_no_subordinate_ca_in_the_inventory_fails_loudly(lab: SimLab) -> None:
-    res = run(lab, crl_refresh_subordinate_group="issuing_cas")
+    res = run(lab, sfb_pki_crl_refresh_subordinate_group="issuing_cas")
     assert res.rc != 0
     check = res.result("localhost", "Check that the target group has hosts")
     assert "No host in 'issuing_cas'" in check["msg"] and "docs/inventory.md" in check["msg"]
-    assert "crl_refresh_subordinate_group" in check["msg"]
+    assert "sfb_pki_crl_refresh_subordinate_group" in check["msg"]
     assert lab.calls("offroot01") == [] and lab.calls("subca01") == []

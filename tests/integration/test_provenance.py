@@ -98,8 +98,8 @@ def test_large_root_store_gets_the_schannel_finding_and_the_opt_in_fix(lab: SimL
     assert [f["severity"] for f in too_long] == ["critical"]
 
     opt_in = {
-        "schannel_disable_trusted_issuer_list": True,
-        "root_store_backup_dir": str(tmp_path / "backups"),
+        "sfb_pki_schannel_disable_trusted_issuer_list": True,
+        "sfb_pki_root_store_backup_dir": str(tmp_path / "backups"),
     }
     check = lab.run("playbooks/site.yml", extra_vars=opt_in, check=True, diff=True, limit="fe01")
     assert check.rc == 0, check.stdout[-3000:]

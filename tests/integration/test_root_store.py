@@ -40,7 +40,7 @@ def regedits(lab: SimLab, host: str) -> list[dict[str, Any]]:
 
 
 def site(lab: SimLab, tmp_path: Path, extra: dict[str, Any] | None = None, **kw: Any) -> Any:
-    extra = {"root_store_backup_dir": str(tmp_path / "backups"), **(extra or {})}
+    extra = {"sfb_pki_root_store_backup_dir": str(tmp_path / "backups"), **(extra or {})}
     kw.setdefault("tags", "root_store")  # site.yml runs other roles too; these tests count root_store's calls
     return lab.run("playbooks/site.yml", extra_vars=extra, **kw)
 
@@ -249,7 +249,10 @@ def test_role_audit_mode_reads_only(lab: SimLab, tmp_path: Path) -> None:
     lab.clear_calls()
     audit = lab.run(
         "playbooks/site.yml",
-        extra_vars={"root_store_audit_only": True, "root_store_backup_dir": str(tmp_path / "b")},
+        extra_vars={
+            "sfb_pki_root_store_audit_only": True,
+            "sfb_pki_root_store_backup_dir": str(tmp_path / "b"),
+        },
         limit="fe01",
         tags="root_store",
     )
@@ -320,7 +323,7 @@ def test_reappeared_subordinate_is_reported_and_left_until_the_user_says_so(
     info = lab.adhoc("fe01", "sfb.pki.host_info", {"sections": ["certificates"]}, check=True)
     back = next(f for f in info["findings"] if f["id"] == "subordinate_reappeared")
     assert back["severity"] == "warning" and back["thumbprint"] == issuing and "SCCM" in back["message"]
-    told = site(lab, tmp_path, limit="fe01", extra={"root_store_move_reappeared": True})
+    told = site(lab, tmp_path, limit="fe01", extra={"sfb_pki_root_store_move_reappeared": True})
     assert told.rc == 0 and told.changed["fe01"] == 1
     assert [(o["action"], o["store"]) for o in told.result("fe01", TASK)["operations"]] == [
         ("remove", "Root"),
@@ -348,7 +351,12 @@ def test_orphan_pin_is_reported_then_removed_when_asked(lab: SimLab, tmp_path: P
     before = lab.state("edge01")
     lab.clear_calls()
     planned = site(
-        lab, tmp_path, limit="edge01", check=True, diff=True, extra={"root_store_remove_orphan_pins": True}
+        lab,
+        tmp_path,
+        limit="edge01",
+        check=True,
+        diff=True,
+        extra={"sfb_pki_root_store_remove_orphan_pins": True},
     )
     assert planned.rc == 0 and lab.state("edge01") == before and regedits(lab, "edge01") == []
     plan = planned.result("edge01", TASK)
@@ -362,7 +370,7 @@ def test_orphan_pin_is_reported_then_removed_when_asked(lab: SimLab, tmp_path: P
     ]
     assert not (tmp_path / "backups" / "edge01").exists()
     lab.clear_calls()
-    done = site(lab, tmp_path, limit="edge01", extra={"root_store_remove_orphan_pins": True})
+    done = site(lab, tmp_path, limit="edge01", extra={"sfb_pki_root_store_remove_orphan_pins": True})
     assert done.result("edge01", TASK)["operations"] == plan["operations"]
     assert [(a.get("state"), a["path"].split("\\")[-1]) for a in regedits(lab, "edge01")] == [
         ("absent", root),
@@ -374,6 +382,8 @@ def test_orphan_pin_is_reported_then_removed_when_asked(lab: SimLab, tmp_path: P
     assert record["reason"] == "orphan_pin" and record["blob_base64"]
     lab.clear_calls()
     assert (
-        site(lab, tmp_path, limit="edge01", extra={"root_store_remove_orphan_pins": True}).changed["edge01"]
+        site(lab, tmp_path, limit="edge01", extra={"sfb_pki_root_store_remove_orphan_pins": True}).changed[
+            "edge01"
+        ]
         == 0
     )

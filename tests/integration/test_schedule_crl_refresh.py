@@ -24,7 +24,7 @@ def schedule(tmp_path: Path, *extra: str, check: bool = False, **variables: Any)
     """Run the schedule playbook against localhost; returns the JSON callback output plus rc."""
     inventory = tmp_path / "inventory.yml"
     inventory.write_text("all:\n  hosts:\n    localhost:\n")
-    variables.setdefault("crl_schedule_activate", False)
+    variables.setdefault("sfb_pki_crl_schedule_activate", False)
     cmd = [str(BIN / "ansible-playbook"), "-i", str(inventory), str(PLAYBOOK), "-e", json.dumps(variables)]
     cmd += list(extra)
     if check:
@@ -35,6 +35,8 @@ def schedule(tmp_path: Path, *extra: str, check: bool = False, **variables: Any)
         ANSIBLE_STDOUT_CALLBACK="ansible.posix.json",
         ANSIBLE_LOCAL_TEMP=str(tmp_path / "ansible-tmp"),
         ANSIBLE_NOCOLOR="1",
+        # the playbook's first task is sfb.pki.renamed_vars
+        ANSIBLE_COLLECTIONS_PATH=str(REPO / ".build" / "collections"),
     )
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300, check=False)
     start = proc.stdout.find("{")
@@ -52,11 +54,11 @@ def test_systemd_timer_rendered_into_a_folder_and_idempotent(tmp_path: Path) -> 
     units = tmp_path / "units"
     inv = "/etc/ansible/pki inventory.yml"
     args = {
-        "crl_schedule_backend": "systemd",
-        "crl_schedule_unit_dir": str(units),
-        "crl_schedule_inventory": inv,
-        "crl_schedule_environment": {"ANSIBLE_CONFIG": "/etc/ansible/pki.cfg"},
-        "crl_schedule_extra_args": ["-e", "offline_root_crl_fail_within_days=10"],
+        "sfb_pki_crl_schedule_backend": "systemd",
+        "sfb_pki_crl_schedule_unit_dir": str(units),
+        "sfb_pki_crl_schedule_inventory": inv,
+        "sfb_pki_crl_schedule_environment": {"ANSIBLE_CONFIG": "/etc/ansible/pki.cfg"},
+        "sfb_pki_crl_schedule_extra_args": ["-e", "sfb_pki_offline_root_crl_fail_within_days=10"],
     }
     planned = schedule(tmp_path, check=True, **args)
     assert planned["rc"] == 0, planned["output"]
@@ -73,7 +75,7 @@ def test_systemd_timer_rendered_into_a_folder_and_idempotent(tmp_path: Path) -> 
     exec_line = next(line for line in service.splitlines() if line.startswith("ExecStart="))
     assert exec_line == (
         f'ExecStart="{BIN / "ansible-playbook"}" "-i" "{inv}" "{REPO / "playbooks" / "crl_refresh.yml"}"'
-        ' "-e" "offline_root_crl_fail_within_days=10"'
+        ' "-e" "sfb_pki_offline_root_crl_fail_within_days=10"'
     )
     assert "[Timer]" in timer and "OnCalendar=*-*-* 06:00:00" in timer and "Persistent=true" in timer
     assert "Unit=sfb-pki-crl-refresh.service" in timer and "WantedBy=timers.target" in timer
@@ -81,7 +83,7 @@ def test_systemd_timer_rendered_into_a_folder_and_idempotent(tmp_path: Path) -> 
     second = schedule(tmp_path, **args)
     assert second["rc"] == 0 and changed(second) == 0, second["output"]
 
-    removed = schedule(tmp_path, crl_schedule_state="absent", **args)
+    removed = schedule(tmp_path, sfb_pki_crl_schedule_state="absent", **args)
     assert removed["rc"] == 0 and changed(removed) >= 1
     assert not (units / "sfb-pki-crl-refresh.timer").exists()
 
@@ -90,9 +92,9 @@ def test_percent_signs_are_escaped_for_systemd(tmp_path: Path) -> None:
     units = tmp_path / "units"
     res = schedule(
         tmp_path,
-        crl_schedule_backend="systemd",
-        crl_schedule_unit_dir=str(units),
-        crl_schedule_inventory="/srv/100%/inv.yml",
+        sfb_pki_crl_schedule_backend="systemd",
+        sfb_pki_crl_schedule_unit_dir=str(units),
+        sfb_pki_crl_schedule_inventory="/srv/100%/inv.yml",
     )
     assert res["rc"] == 0, res["output"]
     assert '"/srv/100%%/inv.yml"' in (units / "sfb-pki-crl-refresh.service").read_text()
@@ -101,12 +103,12 @@ def test_percent_signs_are_escaped_for_systemd(tmp_path: Path) -> None:
 def test_cron_fallback_file(tmp_path: Path) -> None:
     cron = tmp_path / "cron.d"
     args = {
-        "crl_schedule_backend": "cron",
-        "crl_schedule_scope": "system",
-        "crl_schedule_unit_dir": str(cron),
-        "crl_schedule_inventory": "/etc/ansible/pki.yml",
-        "crl_schedule_cron_hour": "5",
-        "crl_schedule_cron_minute": "15",
+        "sfb_pki_crl_schedule_backend": "cron",
+        "sfb_pki_crl_schedule_scope": "system",
+        "sfb_pki_crl_schedule_unit_dir": str(cron),
+        "sfb_pki_crl_schedule_inventory": "/etc/ansible/pki.yml",
+        "sfb_pki_crl_schedule_cron_hour": "5",
+        "sfb_pki_crl_schedule_cron_minute": "15",
     }
     first = schedule(tmp_path, **args)
     assert first["rc"] == 0, first["output"]
@@ -120,6 +122,6 @@ def test_cron_fallback_file(tmp_path: Path) -> None:
 
 
 def test_bad_settings_are_refused(tmp_path: Path) -> None:
-    res = schedule(tmp_path, crl_schedule_scope="everyone", crl_schedule_inventory="/x")
+    res = schedule(tmp_path, sfb_pki_crl_schedule_scope="everyone", sfb_pki_crl_schedule_inventory="/x")
     assert res["rc"] != 0
-    assert "crl_schedule_scope must be user or system" in res["output"]
+    assert "sfb_pki_crl_schedule_scope must be user or system" in res["output"]

@@ -76,7 +76,7 @@ def test_disabled_services_become_delayed_and_started_then_nothing_changes(lab: 
 
 def test_site_leaves_the_services_delayed_and_running(lab: SimLab) -> None:
     # root_store (also in site.yml) backs removed certificates up; keep them out of the repository
-    extra = {"root_store_backup_dir": str(lab.root / "backups")}
+    extra = {"sfb_pki_root_store_backup_dir": str(lab.root / "backups")}
     assert_ok(lab.run(SITE, limit="fe01,edge01", extra_vars=extra))
     lab.clear_calls()
     second = lab.run(SITE, limit="fe01,edge01", extra_vars=extra)
@@ -112,7 +112,7 @@ def test_stopped_delayed_service_is_started(lab: SimLab) -> None:
 
 
 def test_state_unchanged_sets_start_mode_only(lab: SimLab) -> None:
-    res = lab.run(ROLE, limit="fe01", extra_vars={"services_state": "unchanged"})
+    res = lab.run(ROLE, limit="fe01", extra_vars={"sfb_pki_services_state": "unchanged"})
     assert_ok(res)
     assert modes(lab, "fe01") == {"RTCCLSAGT": ("delayed", "stopped"), "REPLICA": ("delayed", "stopped")}
     assert all(
@@ -144,25 +144,25 @@ def test_missing_service_is_skipped_with_a_message(lab: SimLab) -> None:
 
 
 def test_missing_service_fails_when_required(lab: SimLab) -> None:
-    res = lab.run(ROLE, limit="subca01,fe01", extra_vars={"services_require_present": True})
+    res = lab.run(ROLE, limit="subca01,fe01", extra_vars={"sfb_pki_services_require_present": True})
     assert res.rc != 0
     assert res.failed["subca01"] == 1 and res.failed["fe01"] == 0
     msg = res.result("subca01", "sfb.pki.services : Fail when a required service is not installed")["msg"]
     assert "RTCCLSAGT, REPLICA not installed on subca01" in msg
-    assert "services_require_present" in msg
+    assert "sfb_pki_services_require_present" in msg
     assert lab.calls("subca01", "win_service") == []
     assert modes(lab, "fe01")["REPLICA"] == ("delayed", "running")
 
 
 def test_a_listed_service_missing_on_one_host_only(lab: SimLab) -> None:
-    res = lab.run(ROLE, limit="edge01", extra_vars={"services_delayed_start": ["REPLICA", "MASTER"]})
+    res = lab.run(ROLE, limit="edge01", extra_vars={"sfb_pki_services_delayed_start": ["REPLICA", "MASTER"]})
     assert_ok(res)
     assert [c["args"]["name"] for c in lab.calls("edge01", "win_service")] == ["REPLICA"]
     assert res.result("edge01", SKIP_TASK)["results"][0]["msg"].startswith("Skipped MASTER")
 
 
 def test_bad_role_arguments_are_rejected(lab: SimLab) -> None:
-    res = lab.run(ROLE, limit="fe01", extra_vars={"services_state": "paused"})
+    res = lab.run(ROLE, limit="fe01", extra_vars={"sfb_pki_services_state": "paused"})
     assert res.rc != 0 and res.failed["fe01"] == 1
     assert lab.calls("fe01") == []
     assert modes(lab, "fe01")["REPLICA"] == ("disabled", "stopped")
@@ -186,9 +186,9 @@ def test_host_info_services_section_and_findings(lab: SimLab) -> None:
 
 
 def test_repair_refuses_without_confirmation(lab: SimLab) -> None:
-    res = lab.run(REPAIR, limit="fe01", extra_vars={"repair_product_code": product_code(lab)})
+    res = lab.run(REPAIR, limit="fe01", extra_vars={"sfb_pki_repair_product_code": product_code(lab)})
     assert res.rc != 0 and res.failed["fe01"] == 1
-    assert "Not repairing" in res.stdout and "repair_confirm=true" in res.stdout
+    assert "Not repairing" in res.stdout and "sfb_pki_repair_confirm=true" in res.stdout
     assert lab.calls("fe01") == []
 
 
@@ -197,9 +197,9 @@ def test_repair_refuses_without_confirmation(lab: SimLab) -> None:
     [None, "", "DE39F60A", "{DE39F60A-D57F-48F5-A2BD-8BA3FE794E1F", "{x} & calc.exe", ["{not-a-string}"]],
 )
 def test_repair_refuses_without_a_valid_product_code(lab: SimLab, code: Any) -> None:
-    extra: dict[str, Any] = {"repair_confirm": True}
+    extra: dict[str, Any] = {"sfb_pki_repair_confirm": True}
     if code is not None:
-        extra["repair_product_code"] = code
+        extra["sfb_pki_repair_product_code"] = code
     res = lab.run(REPAIR, limit="fe01", extra_vars=extra)
     assert res.rc != 0 and res.failed["fe01"] == 1
     assert "Not repairing" in res.stdout
@@ -209,11 +209,13 @@ def test_repair_refuses_without_a_valid_product_code(lab: SimLab, code: Any) -> 
 def test_repair_stops_on_old_netfx(lab: SimLab) -> None:
     set_release(lab, "fe01", 378675)  # .NET 4.5.1
     res = lab.run(
-        REPAIR, limit="fe01", extra_vars={"repair_confirm": True, "repair_product_code": product_code(lab)}
+        REPAIR,
+        limit="fe01",
+        extra_vars={"sfb_pki_repair_confirm": True, "sfb_pki_repair_product_code": product_code(lab)},
     )
     assert res.rc != 0 and res.failed["fe01"] == 1
     msg = res.result("fe01", "Stop when .NET Framework is older than 4.5.2")["msg"]
-    assert "378675" in msg and "4.5.1" in msg and "repair_skip_netfx_check=true" in msg
+    assert "378675" in msg and "4.5.1" in msg and "sfb_pki_repair_skip_netfx_check=true" in msg
     assert [c["module"] for c in lab.calls("fe01")] == ["win_powershell"]
     assert modes(lab, "fe01")["REPLICA"] == ("disabled", "stopped")
 
@@ -230,7 +232,7 @@ def test_repair_then_services_fixed(lab: SimLab) -> None:
     res = lab.run(
         REPAIR,
         limit="fe01",
-        extra_vars={"repair_confirm": "yes", "repair_product_code": code.lower().strip("{}")},
+        extra_vars={"sfb_pki_repair_confirm": "yes", "sfb_pki_repair_product_code": code.lower().strip("{}")},
     )
     assert_ok(res)
     commands = [c["args"]["cmd"] for c in lab.calls("fe01", "win_command")]
@@ -246,7 +248,11 @@ def test_repair_with_skipped_netfx_check_on_old_netfx(lab: SimLab) -> None:
     res = lab.run(
         REPAIR,
         limit="fe01",
-        extra_vars={"repair_confirm": True, "repair_product_code": code, "repair_skip_netfx_check": True},
+        extra_vars={
+            "sfb_pki_repair_confirm": True,
+            "sfb_pki_repair_product_code": code,
+            "sfb_pki_repair_skip_netfx_check": True,
+        },
     )
     assert_ok(res)
     commands = [c["args"]["cmd"] for c in lab.calls("fe01", "win_command")]
@@ -261,7 +267,10 @@ def test_repair_that_fails_stops_before_the_services(lab: SimLab) -> None:
     res = lab.run(
         REPAIR,
         limit="fe01",
-        extra_vars={"repair_confirm": True, "repair_product_code": "{00000000-0000-0000-0000-000000000000}"},
+        extra_vars={
+            "sfb_pki_repair_confirm": True,
+            "sfb_pki_repair_product_code": "{00000000-0000-0000-0000-000000000000}",
+        },
     )
     assert res.rc != 0 and res.failed["fe01"] == 1
     assert res.result("fe01", "Repair Core Components")["rc"] == 1605
@@ -271,7 +280,9 @@ def test_repair_that_fails_stops_before_the_services(lab: SimLab) -> None:
 def test_repair_asking_for_a_reboot_still_restores_the_services(lab: SimLab) -> None:
     lab.inject_fault("fe01", "win_command", rc=3010, msg="reboot required")
     res = lab.run(
-        REPAIR, limit="fe01", extra_vars={"repair_confirm": True, "repair_product_code": product_code(lab)}
+        REPAIR,
+        limit="fe01",
+        extra_vars={"sfb_pki_repair_confirm": True, "sfb_pki_repair_product_code": product_code(lab)},
     )
     assert_ok(res)
     assert "asks for a reboot" in res.result("fe01", "Report a pending reboot")["msg"]
@@ -284,7 +295,7 @@ def test_repair_in_check_mode_changes_nothing(lab: SimLab) -> None:
         REPAIR,
         limit="fe01",
         check=True,
-        extra_vars={"repair_confirm": True, "repair_product_code": product_code(lab)},
+        extra_vars={"sfb_pki_repair_confirm": True, "sfb_pki_repair_product_code": product_code(lab)},
     )
     assert_ok(res)
     assert lab.state("fe01") == before

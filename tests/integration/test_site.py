@@ -17,7 +17,7 @@ pytestmark = pytest.mark.integration
 
 
 def test_site_reads_each_host_once_and_converges(lab: SimLab, tmp_path: Path) -> None:
-    extra = {"root_store_backup_dir": str(tmp_path / "backups")}
+    extra = {"sfb_pki_root_store_backup_dir": str(tmp_path / "backups")}
     first = lab.run("playbooks/site.yml", extra_vars=extra)
     assert first.rc == 0, first.stdout + first.stderr
     for host in lab.hosts:
@@ -59,9 +59,9 @@ def test_missing_target_group_fails_loudly(lab: SimLab, tmp_path: Path, playbook
     res = lab.run(
         playbook,
         extra_vars={
-            "root_store_backup_dir": str(tmp_path / "backups"),
-            "audit_report_dir": str(tmp_path / "reports"),
-            "restore_certificate_backup": str(tmp_path / "none.json"),
+            "sfb_pki_root_store_backup_dir": str(tmp_path / "backups"),
+            "sfb_pki_report_dir": str(tmp_path / "reports"),
+            "sfb_pki_restore_certificate_backup": str(tmp_path / "none.json"),
         },
     )
     assert res.rc != 0
@@ -76,7 +76,7 @@ def test_another_group_named_by_sfb_pki_hosts(lab: SimLab, tmp_path: Path) -> No
     _regroup(lab, "sfb_pki", "windows")
     res = lab.run(
         "playbooks/site.yml",
-        extra_vars={"sfb_pki_hosts": "windows", "root_store_backup_dir": str(tmp_path / "backups")},
+        extra_vars={"sfb_pki_hosts": "windows", "sfb_pki_root_store_backup_dir": str(tmp_path / "backups")},
     )
     assert res.rc == 0, res.stdout[-3000:] + res.stderr[-3000:]
     assert all(lab.calls(host)[0]["module"] == "win_powershell" for host in lab.hosts)

@@ -99,9 +99,9 @@ def main(argv: list[str] | None = None) -> int:
         res = lab.run(
             playbook,
             extra_vars={
-                "audit_report_dir": str(report_dir),
-                "root_store_backup_dir": str(out / "backups"),
-                "offline_root_crl_controller_dir": str(out / "crl"),
+                "sfb_pki_report_dir": str(report_dir),
+                "sfb_pki_root_store_backup_dir": str(out / "backups"),
+                "sfb_pki_offline_root_crl_controller_dir": str(out / "crl"),
             },
         )
         trips[phase] = {h: lab.round_trips(h) - before[h] for h in lab.hosts}

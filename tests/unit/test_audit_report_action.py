@@ -96,7 +96,7 @@ def test_writes_both_files_and_reports_no_change(tmp_path: Path) -> None:
 def test_fail_on_warning_fails_after_writing(tmp_path: Path) -> None:
     code, _unused, output = _run(tmp_path, "warning")
     assert code != 0
-    assert "audit_fail_on=warning reached: 1 warning" in output
+    assert "sfb_pki_audit_fail_on=warning reached: 1 warning" in output
     assert (tmp_path / "out" / "report.html").exists()
 
 

@@ -66,7 +66,7 @@ def test_sliced_audit_runs_the_merge_after_the_slices() -> None:
     assert merge["playbook"] == "{{ sfb_pki_awx_playbooks.audit_merge }}"
     assert merge_task["when"] == "sfb_pki_awx_sliced"
     # each slice writes its own report, named by the ids AWX passes to every job (audit.yml reads them)
-    assert "'audit_sliced': sfb_pki_awx_sliced | bool" in templates["sfb.pki audit"][0]["extra_vars"]
+    assert "'sfb_pki_audit_sliced': sfb_pki_awx_sliced | bool" in templates["sfb.pki audit"][0]["extra_vars"]
     assert play_vars["sfb_pki_awx_sliced"] == "{{ sfb_pki_awx_slice_count | int > 1 }}"
     assert "awx_job_id" in (REPO / "playbooks" / "audit.yml").read_text()
     nodes = {

@@ -207,7 +207,7 @@ def test_fail_on_levels_on_warning_only_estate() -> None:
 
 
 def test_bad_inputs_name_the_input() -> None:
-    with pytest.raises(PkiInputError, match="audit_fail_on"):
+    with pytest.raises(PkiInputError, match="sfb_pki_audit_fail_on"):
         report.fail_reached(report.build_report({}, NOW), "sometimes")
     with pytest.raises(PkiInputError, match=r"hosts\[x\]\.findings\[0\]"):
         report.build_report({"x": {"findings": [{"id": "a", "severity": "fatal"}]}}, NOW)

@@ -827,9 +827,9 @@ def run_lab(out: Path) -> Path:
         res = lab.run(
             playbook,
             extra_vars={
-                "audit_report_dir": str(out / "reports"),
-                "root_store_backup_dir": str(out / "backups"),
-                "offline_root_crl_controller_dir": str(out / "crl"),
+                "sfb_pki_report_dir": str(out / "reports"),
+                "sfb_pki_root_store_backup_dir": str(out / "backups"),
+                "sfb_pki_offline_root_crl_controller_dir": str(out / "crl"),
             },
         )
         if res.rc != 0:

@@ -133,7 +133,7 @@ def test_disabled_service_is_critical_with_fix_and_seed_symptom() -> None:
     assert by_name(facts)["RTCCLSAGT"]["drift"] is True
     assert [(f.id, f.severity, f.object) for f in findings] == [("service_disabled", "critical", "RTCCLSAGT")]
     finding = findings[0]
-    assert "sfb.pki.services" in finding.fix and "services_delayed_start" in finding.fix
+    assert "sfb.pki.services" in finding.fix and "sfb_pki_services_delayed_start" in finding.fix
     assert "FE01" in finding.message
     assert any("10061" in s for s in finding.symptoms)
     assert finding.as_dict()["object"] == "RTCCLSAGT"
