@@ -244,14 +244,15 @@ def render_scale(d: dict[str, Any]) -> list[str]:
             )
     lines += [
         "",
-        "| hosts | snapshot bytes per host (mean / min / max, KB) | report.json (KB) | report.html (KB) "
-        "| findings |",
-        "|---:|---|---:|---:|---|",
+        "| hosts | snapshot bytes per host (mean / min / max, KB) | parameters sent to each host (KB) "
+        "| report.json (KB) | report.html (KB) | findings |",
+        "|---:|---|---:|---:|---:|---|",
     ]
     for s in sizes:
         b = s["snapshot_bytes"]
+        sent = _kb(b["parameters"]) if "parameters" in b else "-"
         lines.append(
-            f"| {s['hosts']} | {_kb(b['mean'])} / {_kb(b['min'])} / {_kb(b['max'])} | "
+            f"| {s['hosts']} | {_kb(b['mean'])} / {_kb(b['min'])} / {_kb(b['max'])} | {sent} | "
             f"{_kb(s['report_json_bytes'])} | {_kb(s['report_html_bytes'])} | "
             + ", ".join(f"{n} {k}" for k, n in s["findings"].items())
             + " |"
@@ -259,7 +260,9 @@ def render_scale(d: dict[str, Any]) -> list[str]:
     lines += [
         "",
         "Snapshot bytes: the `result_bytes` the simulator logs for each host's one win_powershell call "
-        "(the JSON the host sends back).",
+        "(the JSON the host sends back). Parameters: the JSON of that call's `parameters` (what to read, and "
+        "`Known`, the digests of what the controller holds), mean per host; the fixed script text is not "
+        "counted.",
         "",
         "report.html in headless Chromium (window 1280 px wide, bench/html_check.html):",
         "",
@@ -294,6 +297,34 @@ def render_scale(d: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _previous(path: Path) -> dict[str, Any]:
+    """The last bench.json, its parts each with the time they ran (older files kept one `when` string)."""
+    try:
+        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    # "2026-12-01 20:56 UTC; part (d) 2026-12-01 21:24 UTC": the first time, then later runs of one part
+    first, *later = str(data.get("when") or "").split("; ")
+    times = {p: first for p in "abcd"}
+    for item in later:
+        if item.startswith("part (") and ") " in item:
+            times[item[6]] = item.split(") ", 1)[1]
+    for name in "abcd":
+        part = data.get(name)
+        if isinstance(part, dict) and "when" not in part and times.get(name):
+            part["when"] = times[name]
+    return data
+
+
+def _when(results: dict[str, Any]) -> str:
+    """When the parts ran: one time, or the first and each part that ran at another time."""
+    times = {p: results[p].get("when") for p in "abcd" if results[p].get("when")}
+    if not times:
+        return dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    first = min(times.values())
+    return "; ".join([first] + [f"part ({p}) {t}" for p, t in times.items() if t != first])
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the parts and write the results."""
     parser = argparse.ArgumentParser(
@@ -310,18 +341,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--forks", type=int, default=20, help="part (d): ansible forks (default: 20)")
     parser.add_argument("--keep", action="store_true", help="part (d): keep the built estates in /tmp")
     args = parser.parse_args(argv)
-    skipped = {"status": "skipped", "reason": "not selected with --parts"}
+    out = Path(args.out)
+    previous = _previous(out / "bench.json")
+    now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     results: dict[str, Any] = {
-        "when": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": f"{platform.machine()}, {platform.system()}",
         "python": platform.python_version(),
-        "repeat": args.repeat,
-        "a": run_part("a", part_a, args) if "a" in args.parts else skipped,
-        "b": run_part("b", part_b, args) if "b" in args.parts else skipped,
-        "c": run_part("c", part_c, args) if "c" in args.parts else skipped,
-        "d": run_part("d", part_d, args) if "d" in args.parts else skipped,
+        "repeat": args.repeat if "b" in args.parts else previous.get("repeat", args.repeat),
     }
-    out = Path(args.out)
+    funcs = {"a": part_a, "b": part_b, "c": part_c, "d": part_d}
+    for name, func in funcs.items():
+        if name in args.parts:
+            results[name] = {**run_part(name, func, args), "when": now}
+        elif previous.get(name, {}).get("status") not in (None, "skipped"):
+            results[name] = previous[name]  # a part not run this time keeps its last result
+        else:
+            results[name] = {"status": "skipped", "reason": "not selected with --parts"}
+    results["when"] = _when(results)
     out.mkdir(parents=True, exist_ok=True)
     (out / "bench.json").write_text(json.dumps(results, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     table = render(results)

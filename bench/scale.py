@@ -305,10 +305,12 @@ def measure_size(count: int, repeat: int, forks: int, work: Path) -> dict[str, A
         ):
             lab.clear_calls()
             runs[label].append(run_measured(lab, playbook, extra, forks))
-    snapshot_bytes = []
+    snapshot_bytes, parameter_bytes = [], []
     for host in lab.hosts:
         calls = [c for c in lab.calls(host) if c["module"] == "win_powershell"]
         snapshot_bytes.append(int(calls[-1].get("result_bytes", 0)) if calls else 0)
+        parameters = (calls[-1].get("args") or {}).get("parameters") if calls else None
+        parameter_bytes.append(len(json.dumps(parameters).encode("utf-8")) if parameters else 0)
     best = {label: min(items, key=lambda r: r["seconds"]) for label, items in runs.items()}
     peak = {label: max(items, key=lambda r: r["peak_pss"]) for label, items in runs.items()}
     report_json = reports / "report.json"
@@ -335,6 +337,7 @@ def measure_size(count: int, repeat: int, forks: int, work: Path) -> dict[str, A
             "max": max(snapshot_bytes),
             "min": min(snapshot_bytes),
             "total": sum(snapshot_bytes),
+            "parameters": statistics.mean(parameter_bytes),
         },
         "report_json_bytes": report_json.stat().st_size,
         "report_html_bytes": report_html.stat().st_size,

@@ -7,13 +7,17 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from ansible_collections.sfb.pki.plugins.module_utils import _section_certificates
 from ansible_collections.sfb.pki.plugins.module_utils._certs import Certificate, load_certificate
 from ansible_collections.sfb.pki.plugins.module_utils._crl import Crl, load_crl
 from ansible_collections.sfb.pki.plugins.module_utils._crlplan import find_issuer, plan_install
 from ansible_collections.sfb.pki.plugins.module_utils._errors import PkiInputError
-from ansible_collections.sfb.pki.plugins.module_utils._section_certificates import Inventory, read_inventory
+from ansible_collections.sfb.pki.plugins.module_utils._section_certificates import (
+    CRL_STORES,
+    Inventory,
+    read_inventory,
+)
 from ansible_collections.sfb.pki.plugins.module_utils._snapshot import Snapshot, SnapshotRequest
+from ansible_collections.sfb.pki.plugins.module_utils._stores import stores_of
 from ansible_collections.sfb.pki.plugins.modules.crl_install import DOCUMENTATION
 from ansible_collections.sfb.pki.plugins.plugin_utils._action import PkiActionError
 from ansible_collections.sfb.pki.plugins.plugin_utils._crl_action import (
@@ -23,6 +27,20 @@ from ansible_collections.sfb.pki.plugins.plugin_utils._crl_action import (
     crl_summary,
     host_join,
 )
+
+
+def crl_request(issuer_from_root: bool) -> SnapshotRequest:
+    """What the action reads: the CA CRL stores, and to find the issuer every physical Root store.
+
+    The CA and My certificate stores are not read: nothing here looks at them.
+    """
+    req = SnapshotRequest()
+    for store in CRL_STORES:
+        req.add_key(store.crls_key, 1)
+    if issuer_from_root:
+        for store in stores_of("Root"):
+            req.add_certificates(store.certificates_key)
+    return req
 
 
 def ca_store_crls(inventory: Inventory) -> list[tuple[str, Crl]]:
@@ -116,8 +134,7 @@ class ActionModule(CrlAction):
         crl, given_issuer, source = self._load_inputs(args)
         file_name = args.get("file_name") or crl_file_name(crl)
         cdp = [cdp_target(path, file_name) for path in args["cdp_paths"]]
-        req = SnapshotRequest()
-        _section_certificates.request({}, req)
+        req = crl_request(issuer_from_root=given_issuer is None)
         for _dest, folder, name in cdp:
             req.add_folder(folder, name)
         snap = self.read_snapshot(req, task_vars)
@@ -181,7 +198,7 @@ class ActionModule(CrlAction):
             self.copy_to_host("stage the CRL file", crl.der, staged, task_vars)
         if install and not check:
             self.certutil("install the CRL", ["-addstore", "CA", staged], task_vars)
-            self._confirm(crl, req, host, result, task_vars)
+            self._confirm(crl, host, result, task_vars)
         cdp_changed = False
         created: set[str] = set()
         for dest, folder, _name in cdp:
@@ -207,11 +224,11 @@ class ActionModule(CrlAction):
                 self.certutil("publish the CRL to Active Directory", ["-dspublish", "-f", staged], task_vars)
         return result
 
-    def _confirm(
-        self, crl: Crl, req: SnapshotRequest, host: str, result: dict[str, Any], task_vars: dict[str, Any]
-    ) -> None:
-        """Read the CA store again: the CRL must now be in the Registry physical store."""
-        after = ca_store_crls(read_inventory(self.read_snapshot(req, task_vars)))
+    def _confirm(self, crl: Crl, host: str, result: dict[str, Any], task_vars: dict[str, Any]) -> None:
+        """Read the CA CRL stores again: the CRL must now be in the Registry physical store."""
+        after = ca_store_crls(
+            read_inventory(self.read_snapshot(crl_request(issuer_from_root=False), task_vars))
+        )
         if not any(loc == "registry" and c.thumbprint == crl.thumbprint for loc, c in after):
             raise PkiActionError(
                 f"host {host}: certutil -addstore CA reported success but CRL {crl.thumbprint}"

@@ -52,9 +52,9 @@ _THUMBPRINT = re.compile(r"^[0-9A-F]{40}$")
 def request(req: SnapshotRequest) -> None:
     """What provenance reads beyond the certificate stores: the CTLs, NTAuth and the Disallowed stores."""
     req.add_key(AUTOUPDATE_KEY, 0)
-    req.add_key(NTAUTH_KEY, 1)
-    req.add_key(DISALLOWED_KEY, 1)
-    req.add_key(POLICY_DISALLOWED_KEY, 1)
+    req.add_certificates(NTAUTH_KEY)
+    req.add_certificates(DISALLOWED_KEY)
+    req.add_certificates(POLICY_DISALLOWED_KEY)
 
 
 def declared_thumbprints(values: Iterable[Any] | None, option: str = "provenance_declared_roots") -> set[str]:

@@ -91,7 +91,7 @@ def request(options: Mapping[str, Any], req: SnapshotRequest) -> None:
     req.add_key(CONFIG_KEY, 1)
     req.add_folder(CERTENROLL, CERTENROLL_FILES)
     for logical in CA_CERT_STORES:
-        req.add_key(physical_store(logical, "registry").certificates_key, 1)
+        req.add_certificates(physical_store(logical, "registry").certificates_key)
     for store in CRL_STORES:
         req.add_key(store.crls_key, 1)
 

@@ -113,7 +113,7 @@ class Inventory:
 def request(options: Mapping[str, Any], req: SnapshotRequest) -> None:
     """Read every physical certificate store (one level of thumbprint subkeys) and the CA CRL stores."""
     for store in CERTIFICATE_STORES:
-        req.add_key(store.certificates_key, 1)
+        req.add_certificates(store.certificates_key)
     for store in CRL_STORES:
         req.add_key(store.crls_key, 1)
     request_records(req)

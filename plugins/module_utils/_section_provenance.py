@@ -24,7 +24,7 @@ def request(options: Mapping[str, Any], req: SnapshotRequest) -> None:
     """The Root and CA physical stores, plus what provenance reads."""
     _provenance.declared_thumbprints(options.get("provenance_declared_roots"))
     for store in stores_of("Root") + stores_of("CA"):
-        req.add_key(store.certificates_key, 1)
+        req.add_certificates(store.certificates_key)
     _provenance.request(req)
 
 

