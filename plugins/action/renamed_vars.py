@@ -55,23 +55,46 @@ def message(old: str, new: str, ignored: bool) -> str:
 
 
 class ActionModule(PkiAction):
-    """Find the old names set for this host; one deprecation warning each (Ansible shows each text once)."""
+    """Find the old names set for this host; one deprecation warning each (Ansible shows each text once).
+
+    Run with `run_once` (the playbooks do: a controller-only check needs no worker per host), it looks at
+    every host of the play batch: the play's and extra variables through this task's variables, each
+    host's inventory variables through `hostvars`.
+    """
 
     DOCUMENTATION = DOCUMENTATION
 
     def run_pki(self, args: dict[str, Any], task_vars: dict[str, Any]) -> dict[str, Any]:
         """Compare each old name that is set with its new name; warn."""
         prefixes = tuple(f"{scope}_" for scope in args["scope"])
+        names = {old: new for old, new in RENAMED.items() if old.startswith(prefixes)}
+        found: dict[tuple[str, bool], None] = {}
+        for variables in self._host_variables(task_vars):
+            for old, new in names.items():
+                if old not in variables:
+                    continue
+                ignored = new in variables and self._value(variables[new]) != self._value(variables[old])
+                found[(old, ignored)] = None
         renamed = []
-        for old, new in RENAMED.items():
-            if not old.startswith(prefixes) or old not in task_vars:
-                continue
-            ignored = new in task_vars and self._value(task_vars[new]) != self._value(task_vars[old])
+        for old, ignored in found:
+            new = names[old]
             self._display.deprecated(
                 message(old, new, ignored), version=REMOVED_IN, collection_name=COLLECTION
             )
             renamed.append({"old": old, "new": new, "ignored": ignored})
         return {"changed": False, "renamed": renamed}
+
+    def _host_variables(self, task_vars: dict[str, Any]) -> list[Any]:
+        """This host's variables, and with run_once those of every other host of the play batch."""
+        found: list[Any] = [task_vars]
+        if not self._task.run_once:
+            return found
+        hostvars = task_vars.get("hostvars") or {}
+        this = task_vars.get("inventory_hostname")
+        for host in task_vars.get("ansible_play_batch") or []:
+            if host != this and host in hostvars:
+                found.append(hostvars[host])
+        return found
 
     def _value(self, raw: Any) -> Any:
         """A variable's value as the play sees it (a role default "{{ old | default(x) }}" templated)."""

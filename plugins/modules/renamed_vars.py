@@ -16,6 +16,8 @@ description:
   - This action, the first task of every role entry point and playbook of the collection, prints one
     Ansible deprecation warning for each old name that is set for the host, naming its replacement.
     When the new name is set too and the two differ, the new one is used and the warning says so.
+  - With C(run_once), as the collection's playbooks run it since the check needs no worker per host, it
+    looks at every host of the play batch, through the task's variables and each host's C(hostvars).
   - The map of old to new names is kept in this action plugin only; docs/variables.md lists it.
   - Runs on the controller; never contacts the host and never changes anything.
 author:

@@ -8,6 +8,7 @@ printed) and deprecation warnings on (simlab turns them off for the other tests)
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -75,3 +76,39 @@ def test_an_old_name_is_checked_against_the_role_argument_spec(lab: SimLab) -> N
     assert res.rc != 0
     assert "sfb_pki_services_state" in res.stdout + res.stderr
     assert lab.calls("fe01") == []
+
+
+def test_run_once_in_a_playbook_still_finds_an_old_name_on_another_host(lab: SimLab) -> None:
+    # The playbooks run the check once per play batch; an old name only in the second host's variables
+    # (a fact here, as host_vars would be) must still be warned about, once.
+    plays = [
+        {
+            "name": "Only edge01 has the old name",
+            "hosts": "edge01",
+            "gather_facts": False,
+            "tasks": [{"ansible.builtin.set_fact": {"audit_events_days": 3}}],
+        },
+        {
+            "name": "Check once for the batch",
+            "hosts": "fe01,edge01",
+            "gather_facts": False,
+            "tasks": [
+                {
+                    "name": "Warn once",
+                    "sfb.pki.renamed_vars": {"scope": ["audit"]},
+                    "run_once": True,
+                    "register": "checked",
+                },
+                {"ansible.builtin.assert": {"that": ["checked.renamed | length == 1"]}},
+            ],
+        },
+    ]
+    path = lab.root / "tmp" / "run_once.yml"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(json.dumps(plays))
+    res = lab.run(path, limit="fe01,edge01", env=SHOWN)
+    assert res.rc == 0, res.stdout[-4000:] + res.stderr[-4000:]
+    text = output(res)
+    warning = "[DEPRECATION WARNING]: The variable audit_events_days is renamed sfb_pki_audit_events_days"
+    assert text.count(warning) == 1, text[-3000:]
+    assert lab.calls("fe01") == [] and lab.calls("edge01") == []
