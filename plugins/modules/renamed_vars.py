@@ -42,8 +42,10 @@ options:
 attributes:
   check_mode:
     support: full
+    description: Only reads variables and warns; it behaves the same in check mode.
   diff_mode:
     support: none
+    description: Changes nothing, so there is nothing to diff.
   platform:
     support: full
     platforms: all
