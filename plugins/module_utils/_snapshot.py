@@ -284,31 +284,16 @@ def expand_result(result: dict[str, Any], known: KnownBytes | None = None) -> di
     byte; a table entry or value sent as `sha256` only gets the controller's own bytes (`known`, keyed by the
     digest of those bytes). What cannot be put back (a digest the controller does not hold, a bad index or
     base64) becomes an `error` value naming why, reported as unreadable like any value Windows refused.
-    The result given is not changed; one that holds neither kind is returned as it is.
+    The result given is not changed.
     """
     keys = result.get("keys")
-    if not isinstance(keys, list) or ("certificates" not in result and not _has_digest(keys)):
+    if not isinstance(keys, list):
         return result
     known = known if known is not None else KnownBytes()
     table = _table(result, known)
     out = {k: v for k, v in result.items() if k != "certificates"}
     out["keys"] = [_expand_key(key, table, known) for key in keys]
     return out
-
-
-def _has_digest(keys: list[Any]) -> bool:
-    todo = list(keys)
-    while todo:
-        raw = todo.pop()
-        if not isinstance(raw, dict):
-            continue
-        values = raw.get("values")
-        if isinstance(values, dict) and any(
-            isinstance(v, dict) and v.get("type") == DIGEST for v in values.values()
-        ):
-            return True
-        todo.extend(raw.get("subkeys") or [])
-    return False
 
 
 def _parse_key(path: str, raw: dict[str, Any]) -> RegistryKey:
