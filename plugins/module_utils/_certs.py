@@ -18,7 +18,7 @@ import re
 import struct
 import traceback
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, Generic, TypeVar, overload
 
 from ._blob import decode_certificate_blob, encode_certificate_blob, parse_reg_hex, sha1_hex
@@ -492,6 +492,39 @@ _EXTENSION_READERS: dict[Any, Callable[[Any, dict[str, Any]], None]] = (
 
 
 # ------------------------------------------------------------------------------------- certificate
+# Facts of certificates worked out ahead of time, by DER (`work_out_ahead`). Only plain values are kept
+# (strings, numbers, dates, tuples of strings), never parsed objects: every forked worker inherits the
+# table, and a worker that touched inherited objects would copy the memory pages they sit on.
+_AHEAD: dict[bytes, dict[str, Any]] = {}
+_PLAIN = (str, int, bytes, dt.datetime, type(None))
+
+
+def _plain(value: Any) -> bool:
+    return isinstance(value, _PLAIN) or (isinstance(value, tuple) and all(isinstance(v, str) for v in value))
+
+
+def work_out_ahead(ders: Iterable[bytes]) -> int:
+    """Work out every fact of each certificate now; `from_der` then starts from these facts.
+
+    The controller calls this once, in the process that forks one worker per host, for the certificates
+    it holds itself (Microsoft's Trusted Root Program, `_known`). Every server carries dozens of them, and
+    describing them (above all checking their self-signatures) was most of a host's analysis, repeated in
+    each worker. The facts are what the properties compute from the same bytes, so a worker starting from
+    them holds what it would have computed. Bytes that are not a certificate, or a certificate with a fact
+    that cannot be worked out, are left to the worker. Returns how many certificates are held.
+    """
+    for der in ders:
+        if der in _AHEAD:
+            continue
+        try:
+            cert = Certificate.from_der(der, "work_out_ahead")
+            cert.work_out()
+        except Exception:  # described in the worker instead, which reports it as before
+            continue
+        _AHEAD[der] = {k: v for k, v in vars(cert).items() if k not in ("der", "source") and _plain(v)}
+    return len(_AHEAD)
+
+
 class Certificate:
     """One X.509 certificate: the DER plus derived facts, each computed once."""
 
@@ -516,10 +549,18 @@ class Certificate:
         except ValueError as exc:
             raise PkiInputError(source, f"is not a valid DER certificate: {exc}") from None
         made = cls(der, cert, source)
+        made.__dict__.update(_AHEAD.get(der, ()))
         made.__dict__["serial_number"] = serial
         if thumbprint is not None:
             made.__dict__["thumbprint"] = thumbprint
         return made
+
+    def work_out(self) -> None:
+        """Compute every fact now (see `work_out_ahead`)."""
+        for klass in type(self).__mro__:
+            for name, attr in vars(klass).items():
+                if isinstance(attr, cached_property):
+                    getattr(self, name)
 
     def __repr__(self) -> str:
         """Short form: subject and thumbprint."""

@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
+import functools
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -45,9 +46,16 @@ class KnownBytes:
         """The bytes whose SHA-256 is `digest` (hex, any case), or None."""
         return self.by_digest.get(digest.upper())
 
-    def packed(self) -> str:
-        """The `Known` parameter: base64 of the sorted 32-byte digests, concatenated ("" when empty)."""
+    @functools.cached_property
+    def _packed(self) -> str:
         return base64.b64encode(b"".join(bytes.fromhex(d) for d in sorted(self.by_digest))).decode("ascii")
+
+    def packed(self) -> str:
+        """The `Known` parameter: base64 of the sorted 32-byte digests, concatenated ("" when empty).
+
+        Worked out once per object; `controller_known` fills it in the controller's main process.
+        """
+        return self._packed
 
     def __len__(self) -> int:
         """How many byte strings are known."""
@@ -84,5 +92,6 @@ def controller_known() -> KnownBytes:
             data = handle.read()
         items.extend(pem_certificates(data) if name.endswith(".pem") else [data])
     known = KnownBytes.of(items)
+    known.packed()
     _CACHE.append(known)
     return known

@@ -21,6 +21,7 @@ from ansible.errors import AnsibleActionFail, AnsibleConnectionFailure
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.sfb.pki.plugins.module_utils._certs import work_out_ahead
 from ansible_collections.sfb.pki.plugins.module_utils._ctl import controller_ctl
 from ansible_collections.sfb.pki.plugins.module_utils._docspec import argument_spec
 from ansible_collections.sfb.pki.plugins.module_utils._errors import PkiInputError
@@ -44,12 +45,13 @@ def warm_controller_caches() -> None:
     Ansible's strategy imports an action plugin's class in the controller's main process (to read
     BYPASS_HOST_LOOP) before it forks one worker per host and task; what is imported and cached at that
     point is inherited by every worker instead of being redone for each host (the CTL parse and the
-    section imports each cost tens of milliseconds). A failure here is left for the worker that needs
-    the cache to report.
+    section imports each cost tens of milliseconds; describing the root program's certificates that a
+    server carries was most of a host's analysis). A failure here is left for the worker that needs the
+    cache to report.
     """
     try:
         available_sections()
-        controller_known()
+        work_out_ahead(controller_known().by_digest.values())
         controller_ctl()
         controller_ctl("disallowedcert.stl")
     except Exception:  # reported by the task that uses the cache, with its context
@@ -134,7 +136,7 @@ def failure_detail(res: dict[str, Any]) -> str:
 @functools.cache
 def _argument_spec(documentation: str) -> dict[str, Any]:
     """A module's argument spec from its DOCUMENTATION (parsed once per process)."""
-    return argument_spec(yaml.safe_load(documentation))
+    return argument_spec(yaml.load(documentation, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
 
 
 class PkiAction(ActionBase):  # type: ignore[misc]
