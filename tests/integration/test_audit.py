@@ -328,6 +328,21 @@ def test_hosts_outside_the_target_are_not_counted(lab: SimLab, tmp_path: Path) -
     assert report["summary"]["hosts_not_read"] == []
 
 
+def test_the_event_window_is_read_once_for_the_play(lab: SimLab, tmp_path: Path) -> None:
+    # The report states one event window; every host is read with that window, even when an inventory
+    # gives one host another (host_vars of the host the play reaches last).
+    last = lab.hosts[-1]
+    (lab.root / "host_vars").mkdir(exist_ok=True)
+    (lab.root / "host_vars" / f"{last}.yml").write_text("sfb_pki_audit_events_days: 30\n")
+    res, data, _unused = _audit(lab, tmp_path, extra_vars={})
+    assert res.rc == 0, res.stdout[-3000:]
+    assert data["events_days"] == 7
+    for host in lab.hosts:
+        (call,) = lab.calls(host, "win_powershell")
+        windows = {event["days"] for event in call["args"]["parameters"]["Events"]}
+        assert windows == {7}, host
+
+
 def test_job_statistics_log_lines_and_report_copies(lab: SimLab, tmp_path: Path) -> None:
     copies = tmp_path / "published"
     copies.mkdir()
