@@ -101,8 +101,12 @@ def _walk_crls(node: Any, found: list[Mapping[str, Any]], depth: int = 0) -> Non
 def _crls_of(sections: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The host's CRLs as JSON-ready records (ISO times): the input of the estate's CRL timeline."""
     found: list[Mapping[str, Any]] = []
-    for name in ("ca", "certificates", "crl"):
-        _walk_crls(sections.get(name), found)
+    certificates = sections.get("certificates")
+    _walk_crls(sections.get("ca"), found)
+    # The certificates section keeps its CRLs under `crls`; its certificate list (most of a host's facts)
+    # holds none and is not walked.
+    _walk_crls(certificates.get("crls") if isinstance(certificates, Mapping) else None, found)
+    _walk_crls(sections.get("crl"), found)
     crls = []
     for raw in found:
         this_update = _parse_time(raw.get("this_update"))

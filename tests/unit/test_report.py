@@ -131,6 +131,21 @@ def test_crl_timeline_takes_newest_per_ca() -> None:
     assert due == NOW + timedelta(days=80)
 
 
+def test_a_hosts_crls_are_read_from_the_ca_the_certificate_stores_and_crl_facts_in_that_order() -> None:
+    def at(issuer: str) -> dict[str, Any]:
+        return _crl(issuer, NOW - timedelta(days=10), NOW + timedelta(days=100))
+
+    host = {
+        "findings": [],
+        "crl": {"published": at("CN=Published")},
+        "certificates": {"crls": [at("CN=In A Store")], "certificates": [{"subject": "CN=Leaf"}]},
+        "ca": {"crls": [at("CN=Issued")], "parent_crl": at("CN=Parent")},
+    }
+    data = report.build_report({"h": host}, NOW)
+    issuers = [c["issuer"] for c in data["hosts"][0]["crls"]]
+    assert issuers == ["CN=Issued", "CN=Parent", "CN=In A Store", "CN=Published"]
+
+
 def test_refresh_due_status_and_explicit_mark() -> None:
     crl = _crl("CN=R", NOW - timedelta(days=100), NOW + timedelta(days=20))
     data = report.build_report({"r": {"findings": [], "ca": {"crls": [crl]}}}, NOW)
